@@ -1,0 +1,207 @@
+"""The asyncio driver: transports and protocols, no streams layer, no anyio on the hot path.
+
+Incoming chunks are kept as the ``bytes`` objects the transport hands over (no copying into
+a bytearray), reading pauses when the buffer passes a high-water mark, and waits use
+``loop.call_later`` rather than ``wait_for`` so a read costs one future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from typing import Deque, Optional
+
+from ._base import (
+    ConnectError,
+    ConnectTimeout,
+    PoolTimeout,
+    ReadError,
+    ReadTimeout,
+    WriteError,
+    WriteTimeout,
+    map_exceptions,
+)
+
+__all__ = ["AsyncioBackend"]
+
+_HIGH_WATER = 1 << 20  # pause reading past 1 MiB buffered
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.transport: Optional[asyncio.Transport] = None
+        self.chunks: Deque[bytes] = deque()
+        self.buffered = 0
+        self.eof = False
+        self.error: Optional[BaseException] = None
+        self.paused_reading = False
+        self.paused_writing = False
+        self.waiter: Optional[asyncio.Future[None]] = None
+        self.drain_waiter: Optional[asyncio.Future[None]] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.buffered += len(data)
+        if self.buffered > _HIGH_WATER and not self.paused_reading and self.transport:
+            self.paused_reading = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Optional[Exception]) -> None:
+        self.eof = True
+        self.error = exc
+        self._wake()
+        w = self.drain_waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def pause_writing(self) -> None:
+        self.paused_writing = True
+
+    def resume_writing(self) -> None:
+        self.paused_writing = False
+        w = self.drain_waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def _wake(self) -> None:
+        w = self.waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+
+def _expire(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
+class AsyncioStream:
+    """One connection as the engine's ``AsyncNetworkStream``."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
+        self._transport = transport
+        self._p = protocol
+        self._loop = protocol._loop
+
+    async def _wait(self, attr: str, timeout: Optional[float], exc: type) -> None:
+        fut: asyncio.Future[None] = self._loop.create_future()
+        setattr(self._p, attr, fut)
+        handle = self._loop.call_later(timeout, _expire, fut) if timeout is not None else None
+        try:
+            await fut
+        except TimeoutError:
+            raise exc("timed out") from None
+        finally:
+            setattr(self._p, attr, None)
+            if handle is not None:
+                handle.cancel()
+
+    async def read(self, max_bytes: int, timeout: Optional[float]) -> bytes:
+        p = self._p
+        if not p.chunks:
+            if p.eof:
+                if p.error is not None:
+                    raise ReadError(str(p.error) or type(p.error).__name__) from p.error
+                return b""
+            await self._wait("waiter", timeout, ReadTimeout)
+            if not p.chunks:
+                if p.error is not None:
+                    raise ReadError(str(p.error) or type(p.error).__name__) from p.error
+                return b""
+        data = p.chunks.popleft()
+        if len(data) > max_bytes:
+            p.chunks.appendleft(data[max_bytes:])
+            data = data[:max_bytes]
+        p.buffered -= len(data)
+        if p.paused_reading and p.buffered < _HIGH_WATER // 4:
+            p.paused_reading = False
+            self._transport.resume_reading()
+        return data
+
+    async def write(self, data: bytes, timeout: Optional[float]) -> None:
+        if self._transport.is_closing():
+            raise WriteError("connection closed")
+        with map_exceptions({OSError: WriteError, RuntimeError: WriteError}):
+            self._transport.write(data)
+        if self._p.paused_writing:
+            await self._wait("drain_waiter", timeout, WriteTimeout)
+            if self._p.error is not None or self._transport.is_closing():
+                raise WriteError("connection lost while writing")
+
+    async def aclose(self) -> None:
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._transport.abort()
+
+    def is_readable(self) -> bool:
+        return bool(self._p.chunks) or self._p.eof
+
+
+class _Semaphore:
+    def __init__(self, value: int) -> None:
+        self._sem = asyncio.Semaphore(value)
+
+    async def acquire(self, timeout: Optional[float]) -> None:
+        if timeout is None:
+            await self._sem.acquire()
+            return
+        try:
+            await asyncio.wait_for(self._sem.acquire(), timeout)
+        except asyncio.TimeoutError:
+            raise PoolTimeout("timed out waiting for a free connection") from None
+
+    def release(self) -> None:
+        self._sem.release()
+
+
+class AsyncioBackend:
+    """asyncio primitives for the engine."""
+
+    name = "asyncio"
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        *,
+        ssl_context: Optional[ssl.SSLContext],
+        server_hostname: Optional[str],
+        timeout: Optional[float],
+    ) -> AsyncioStream:
+        loop = asyncio.get_running_loop()
+        protocol = _Protocol(loop)
+        try:
+            transport, _ = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: protocol,
+                    host,
+                    port,
+                    ssl=ssl_context,
+                    server_hostname=server_hostname if ssl_context else None,
+                ),
+                timeout,
+            )
+        except asyncio.TimeoutError:
+            raise ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise ConnectError(str(exc) or type(exc).__name__) from exc
+        assert isinstance(transport, asyncio.Transport)
+        return AsyncioStream(transport, protocol)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def semaphore(self, value: int) -> _Semaphore:
+        return _Semaphore(value)

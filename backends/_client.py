@@ -1,0 +1,256 @@
+"""``AsyncOpenAI``: the official SDK's client surface over the engine and a chosen driver.
+
+Same constructor, environment variables, properties and resource tree as
+``openai.AsyncOpenAI``, so code ports by changing the import. Extra: ``backend=``
+(``"auto"``, ``"asyncio"``, ``"trio"``) or ``http_client=AsyncHTTPClient(...)`` to choose
+the driver, TLS context and pool limits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import TracebackType
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Type, Union
+
+from openai_proto._config import ClientConfig
+from openai_proto._operation import Operation, resolve_type
+from openai_proto._request import RequestOptions
+from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
+
+from ._engine import Engine, decode_json
+from ._pagination import AsyncPaginator
+from ._pool import AsyncHTTPClient
+from ._stream import AsyncStream
+
+__all__ = ["AsyncOpenAI"]
+
+ApiKey = Union[str, Callable[[], Awaitable[str]], None]
+
+
+class AsyncOpenAI:
+    """Asynchronous OpenAI client; runs on asyncio or trio (``backend="auto"``)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: ApiKey = None,
+        admin_api_key: Optional[str] = None,
+        organization: Optional[str] = None,
+        project: Optional[str] = None,
+        webhook_secret: Optional[str] = None,
+        base_url: Union[str, NotGiven, None] = NOT_GIVEN,
+        websocket_base_url: Optional[str] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = NOT_GIVEN,
+        max_retries: int = 2,
+        default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        default_query: Optional[Mapping[str, object]] = None,
+        http_client: Optional[AsyncHTTPClient] = None,
+        backend: str = "auto",
+        _strict_response_validation: bool = False,
+        _environ: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        provider = api_key if callable(api_key) else None
+        self._config = ClientConfig.create(
+            api_key=api_key if isinstance(api_key, str) else None,
+            admin_api_key=admin_api_key,
+            has_key_provider=provider is not None,
+            organization=organization,
+            project=project,
+            webhook_secret=webhook_secret,
+            base_url=base_url,
+            websocket_base_url=websocket_base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            default_query=default_query,
+            environ=os.environ if _environ is None else _environ,
+        )
+        self._api_key_provider = provider
+        self._http = http_client if http_client is not None else AsyncHTTPClient(backend=backend)
+        self._engine = Engine(config=self._config, http=self._http, key_provider=provider)
+        self._closed = False
+
+    # -- configuration, as the official client exposes it -------------------------------
+    @property
+    def api_key(self) -> str:
+        return self._config.api_key
+
+    @property
+    def organization(self) -> Optional[str]:
+        return self._config.organization
+
+    @property
+    def project(self) -> Optional[str]:
+        return self._config.project
+
+    @property
+    def webhook_secret(self) -> Optional[str]:
+        return self._config.webhook_secret
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def websocket_base_url(self) -> Optional[str]:
+        return self._config.websocket_base_url
+
+    @property
+    def timeout(self) -> Timeout:
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.max_retries
+
+    @property
+    def default_headers(self) -> Dict[str, Union[str, Omit]]:
+        return dict(self._config.default_headers)
+
+    @property
+    def default_query(self) -> Dict[str, object]:
+        return dict(self._config.default_query)
+
+    @property
+    def http_client(self) -> AsyncHTTPClient:
+        return self._http
+
+    # -- resources ----------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Top-level resources (chat, files, beta, ...) are created on first access and
+        # cached on the instance, importing only the resource module that is used.
+        from .resources import TOP_LEVEL
+
+        ref = TOP_LEVEL.get(name)
+        if ref is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        module, _, cls_name = ref.partition(":")
+        resource = getattr(importlib.import_module(module), cls_name)(self)
+        self.__dict__[name] = resource
+        return resource
+
+    # -- what generated resources call --------------------------------------------------
+    async def _request(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str] = {},
+        query: Optional[Mapping[str, object]] = None,
+        body: Optional[Mapping[str, object]] = None,
+        options: RequestOptions,
+        stream: bool = False,
+    ) -> Any:
+        if stream:
+            response = await self._engine.send(
+                op,
+                path_params=path_params,
+                query=query,
+                body=body,
+                options=options,
+                read_body=False,
+            )
+            item_type = resolve_type(op.stream_type) if op.stream_type else Any
+            return AsyncStream(response, item_type=item_type)
+        response = await self._engine.send(
+            op, path_params=path_params, query=query, body=body, options=options
+        )
+        content = await response.aread()
+        if op.binary:
+            return content
+        if op.response_type is None:
+            return None
+        return decode_json(content, resolve_type(op.response_type), response)
+
+    def _paginate(
+        self,
+        op: Operation,
+        *,
+        path_params: Mapping[str, str] = {},
+        query: Optional[Mapping[str, object]] = None,
+        body: Optional[Mapping[str, object]] = None,
+        options: RequestOptions,
+    ) -> AsyncPaginator[Any]:
+        return AsyncPaginator(self, op, path_params=path_params, query=query, options=options)
+
+    # -- copies and lifetime ------------------------------------------------------------
+    def copy(
+        self,
+        *,
+        api_key: ApiKey = None,
+        organization: Optional[str] = None,
+        project: Optional[str] = None,
+        webhook_secret: Optional[str] = None,
+        base_url: Optional[str] = None,
+        websocket_base_url: Optional[str] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+        default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        set_default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        default_query: Optional[Mapping[str, object]] = None,
+        set_default_query: Optional[Mapping[str, object]] = None,
+        http_client: Optional[AsyncHTTPClient] = None,
+    ) -> AsyncOpenAI:
+        """A new client with some options changed, sharing the connection pool.
+
+        ``default_headers`` / ``default_query`` merge over the current ones;
+        ``set_default_headers`` / ``set_default_query`` replace them (not both at once).
+        """
+        if default_headers is not None and set_default_headers is not None:
+            raise ValueError(
+                "The `default_headers` and `set_default_headers` arguments are mutually exclusive"
+            )
+        if default_query is not None and set_default_query is not None:
+            raise ValueError(
+                "The `default_query` and `set_default_query` arguments are mutually exclusive"
+            )
+        cfg = self._config
+        headers: Mapping[str, Union[str, Omit]] = (
+            set_default_headers
+            if set_default_headers is not None
+            else {**cfg.default_headers, **(default_headers or {})}
+        )
+        params: Mapping[str, object] = (
+            set_default_query
+            if set_default_query is not None
+            else {**cfg.default_query, **(default_query or {})}
+        )
+        key: ApiKey = api_key if api_key is not None else (self._api_key_provider or cfg.api_key)
+        return type(self)(
+            api_key=key,
+            organization=organization if organization is not None else cfg.organization,
+            project=project if project is not None else cfg.project,
+            webhook_secret=webhook_secret if webhook_secret is not None else cfg.webhook_secret,
+            base_url=base_url if base_url is not None else cfg.base_url,
+            websocket_base_url=websocket_base_url or cfg.websocket_base_url,
+            timeout=cfg.timeout if timeout is NOT_GIVEN else timeout,
+            max_retries=cfg.max_retries if isinstance(max_retries, NotGiven) else max_retries,
+            default_headers=headers,
+            default_query=params,
+            http_client=http_client or self._http,
+            _environ={},
+        )
+
+    with_options = copy
+
+    def is_closed(self) -> bool:
+        return self._closed
+
+    async def close(self) -> None:
+        """Close the connection pool (shared with copies made by ``copy()``)."""
+        self._closed = True
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncOpenAI:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<AsyncOpenAI base_url={self.base_url!r} backend={self._http!r}>"

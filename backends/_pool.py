@@ -1,0 +1,320 @@
+"""The connection pool and one HTTP/1.1 exchange, written once for every driver.
+
+Runs the core's :class:`~openai_proto._http11.HTTP11Connection` over a driver's
+:class:`~backends._base.AsyncNetworkStream`: write the request, read until the response
+head, then hand the body out chunk by chunk. Decisions that are pure (framing, limits,
+reusability) stay in the core machine; this module only moves bytes and keeps the pool.
+
+Invariants:
+- a connection goes back to the pool only after its response was read to the end and the
+  machine says it is reusable; on any error or cancellation it is aborted instead;
+- a pool slot is released exactly once per request (``HTTPResponse.aclose``);
+- an idle connection that became readable (the server closed it) is never reused, and a
+  request that fails on a reused connection before any response byte arrives is replayed
+  once on a fresh connection (the server may close keep-alive connections at any time,
+  RFC 9112 §9.6).
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections import deque
+from typing import AsyncIterator, Deque, Dict, List, Optional, Union
+
+import sniffio
+
+from openai_proto._config import Origin
+from openai_proto._exceptions import RemoteProtocolError
+from openai_proto._headers import Headers
+from openai_proto._http11 import (
+    NEED_DATA,
+    BodyChunk,
+    HTTP11Connection,
+    ResponseEnded,
+    ResponseStarted,
+)
+from openai_proto._request import Request
+
+from ._base import (
+    AsyncBackend,
+    AsyncNetworkStream,
+    AsyncSemaphore,
+    TransportError,
+    default_ssl_context,
+)
+
+__all__ = ["AsyncHTTPClient", "HTTPResponse", "load_backend"]
+
+READ_SIZE = 64 * 1024
+
+
+def load_backend(name: str) -> AsyncBackend:
+    """Import a driver by name, lazily (so trio is only imported by trio users)."""
+    if name == "asyncio":
+        from ._asyncio import AsyncioBackend
+
+        return AsyncioBackend()
+    if name == "trio":
+        try:
+            from ._trio import TrioBackend  # type: ignore[import-not-found, unused-ignore]
+        except ImportError as exc:
+            raise RuntimeError("the trio driver is not available in this build") from exc
+        backend: AsyncBackend = TrioBackend()
+        return backend
+    raise ValueError(f"unknown backend {name!r}; expected 'auto', 'asyncio' or 'trio'")
+
+
+class _StaleConnection(Exception):
+    """A reused connection failed before any response byte: replay on a fresh one."""
+
+
+class _Connection:
+    __slots__ = ("http", "idle_since", "origin", "stream")
+
+    def __init__(self, origin: Origin, stream: AsyncNetworkStream, http: HTTP11Connection) -> None:
+        self.origin = origin
+        self.stream = stream
+        self.http = http
+        self.idle_since = 0.0
+
+
+class HTTPResponse:
+    """A response whose head has arrived; the body is read on demand.
+
+    Has the attributes the exception classes read (``status_code``, ``headers``,
+    ``request``). Call :meth:`aclose` (or read to the end) to free the connection.
+    """
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        headers: Headers,
+        request: Request,
+        conn: _Connection,
+        pool: AsyncHTTPClient,
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.request = request
+        self.http_version = "HTTP/1.1"
+        self._conn: Optional[_Connection] = conn
+        self._pool = pool
+        self._content: Optional[bytes] = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self._conn is None
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Decoded body chunks as they arrive (each read waits at most the read timeout)."""
+        if self._content is not None:
+            if self._content:
+                yield self._content
+            return
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("the response body was already consumed or closed")
+        http, stream = conn.http, conn.stream
+        timeout = self.request.timeout.read
+        ok = False
+        try:
+            while True:
+                event = http.next_event()
+                if event is NEED_DATA:
+                    http.receive_data(await stream.read(READ_SIZE, timeout))
+                elif type(event) is BodyChunk:
+                    yield event.data
+                elif type(event) is ResponseEnded:
+                    ok = True
+                    break
+        finally:
+            self._conn = None
+            self._pool._finish(conn, reusable=ok)
+
+    async def aread(self) -> bytes:
+        """The whole body (bounded by the machine's ``max_body_size``)."""
+        if self._content is None:
+            parts: List[bytes] = [chunk async for chunk in self.aiter_bytes()]
+            self._content = b"".join(parts)
+        return self._content
+
+    async def aclose(self) -> None:
+        """Free the connection: aborted when the body was not read to the end."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            self._pool._finish(conn, reusable=False)
+
+
+class AsyncHTTPClient:
+    """A pool of keep-alive HTTP/1.1 connections over one driver.
+
+    Pass one as ``http_client=`` to :class:`~backends.AsyncOpenAI` to choose the driver,
+    TLS settings or limits. Limits default to the official SDK's (1,000 connections, 100
+    kept alive).
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: Union[str, AsyncBackend] = "auto",
+        ssl_context: Optional[ssl.SSLContext] = None,
+        max_connections: int = 1000,
+        max_keepalive_connections: int = 100,
+        keepalive_expiry: float = 5.0,
+        max_header_size: int = 64 * 1024,
+        max_body_size: int = 256 * 1024 * 1024,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        self._backend_name = backend if isinstance(backend, str) else backend.name
+        self._backend: Optional[AsyncBackend] = None if isinstance(backend, str) else backend
+        self._ssl_context = ssl_context
+        self._max_connections = max_connections
+        self._max_keepalive = max_keepalive_connections
+        self._keepalive_expiry = keepalive_expiry
+        self._max_header_size = max_header_size
+        self._max_body_size = max_body_size
+        self._idle: Dict[Origin, Deque[_Connection]] = {}
+        self._slots: Optional[AsyncSemaphore] = None
+        self._active = 0
+        self._closed = False
+
+    # -- driver selection -------------------------------------------------------------
+    @property
+    def backend(self) -> AsyncBackend:
+        """The driver; with ``"auto"``, chosen from the running loop on first use.
+
+        One pool serves one event-loop library: using it from another one is an error,
+        never a silent cross-loop hang.
+        """
+        library = sniffio.current_async_library()
+        if self._backend is None:
+            name = library if self._backend_name == "auto" else self._backend_name
+            self._backend = load_backend(name)
+            self._slots = self._backend.semaphore(self._max_connections)
+        elif self._backend.name != library and self._backend_name == "auto":
+            raise RuntimeError(
+                f"this client was first used under {self._backend.name} and cannot be used "
+                f"under {library}; create one client per event loop library"
+            )
+        return self._backend
+
+    def _ssl(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            self._ssl_context = default_ssl_context()
+        return self._ssl_context
+
+    # -- the exchange ---------------------------------------------------------------
+    async def send(self, request: Request) -> HTTPResponse:
+        """Send ``request`` and return once the response head has arrived."""
+        if self._closed:
+            raise RuntimeError("the HTTP client was closed")
+        backend = self.backend
+        assert self._slots is not None
+        await self._slots.acquire(request.timeout.pool)
+        try:
+            return await self._send_on_pool(backend, request)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def _send_on_pool(self, backend: AsyncBackend, request: Request) -> HTTPResponse:
+        while True:
+            conn = self._take_idle(request.origin)
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect(backend, request)
+            try:
+                return await self._exchange(conn, request, reused=reused)
+            except _StaleConnection:
+                conn.stream.abort()
+                continue  # the server had closed this keep-alive connection: use a new one
+            except BaseException:
+                conn.stream.abort()
+                raise
+
+    async def _connect(self, backend: AsyncBackend, request: Request) -> _Connection:
+        origin = request.origin
+        stream = await backend.connect_tcp(
+            origin.host,
+            origin.port,
+            ssl_context=self._ssl() if origin.tls else None,
+            server_hostname=origin.host if origin.tls else None,
+            timeout=request.timeout.connect,
+        )
+        http = HTTP11Connection(
+            max_header_size=self._max_header_size, max_body_size=self._max_body_size
+        )
+        return _Connection(origin, stream, http)
+
+    async def _exchange(self, conn: _Connection, request: Request, *, reused: bool) -> HTTPResponse:
+        http, stream = conn.http, conn.stream
+        data = http.send_request(request.method, request.target, request.headers, request.body)
+        got_bytes = False
+        try:
+            await stream.write(data, request.timeout.write)
+            timeout = request.timeout.read
+            while True:
+                event = http.next_event()
+                if event is NEED_DATA:
+                    chunk = await stream.read(READ_SIZE, timeout)
+                    got_bytes = got_bytes or bool(chunk)
+                    http.receive_data(chunk)
+                elif type(event) is ResponseStarted:
+                    return HTTPResponse(
+                        status_code=event.status_code,
+                        headers=event.headers,
+                        request=request,
+                        conn=conn,
+                        pool=self,
+                    )
+                else:  # pragma: no cover - the machine yields ResponseStarted first
+                    raise RemoteProtocolError(f"unexpected event before response: {event!r}")
+        except (TransportError, RemoteProtocolError) as exc:
+            if reused and not got_bytes:
+                raise _StaleConnection from exc
+            raise
+
+    # -- pool bookkeeping -------------------------------------------------------------
+    def _take_idle(self, origin: Origin) -> Optional[_Connection]:
+        idle = self._idle.get(origin)
+        now = time.monotonic()
+        while idle:
+            conn = idle.pop()
+            if now - conn.idle_since > self._keepalive_expiry or conn.stream.is_readable():
+                conn.stream.abort()
+                continue
+            return conn
+        return None
+
+    def _finish(self, conn: _Connection, *, reusable: bool) -> None:
+        """Return ``conn`` to the pool or abort it, and free its slot (exactly once)."""
+        http = conn.http
+        if reusable and not self._closed and http.is_reusable:
+            http.start_next_cycle()
+            conn.idle_since = time.monotonic()
+            idle = self._idle.setdefault(conn.origin, deque())
+            idle.append(conn)
+            while sum(len(q) for q in self._idle.values()) > self._max_keepalive:
+                idle.popleft().stream.abort()
+        else:
+            conn.stream.abort()
+        if self._slots is not None:
+            self._slots.release()
+
+    def idle_connections(self) -> int:
+        """How many kept-alive connections wait in the pool (for tests and metrics)."""
+        return sum(len(q) for q in self._idle.values())
+
+    async def aclose(self) -> None:
+        """Close every idle connection; responses still open are aborted as they finish."""
+        self._closed = True
+        for queue in self._idle.values():
+            while queue:
+                queue.pop().stream.abort()
+        self._idle.clear()
+
+    def __repr__(self) -> str:
+        return f"<AsyncHTTPClient backend={self._backend_name!r}>"

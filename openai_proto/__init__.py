@@ -1,0 +1,81 @@
+"""openai-proto: a Sans-IO OpenAI client.
+
+``import openai_proto`` loads only the pure core (no event loop, socket or thread
+modules). ``from openai_proto import AsyncOpenAI`` hands over the facade from ``backends``
+on first access (PEP 562 module ``__getattr__``), so the drop-in import still works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ContentFilterFinishReasonError,
+    InternalServerError,
+    InvalidWebhookSignatureError,
+    LengthFinishReasonError,
+    LocalProtocolError,
+    NotFoundError,
+    OpenAIError,
+    PermissionDeniedError,
+    ProtocolError,
+    RateLimitError,
+    RemoteProtocolError,
+    UnprocessableEntityError,
+)
+from ._types import NOT_GIVEN, NotGiven, Omit, Timeout, not_given, omit
+from ._version import __version__
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncHTTPClient",
+    "AsyncOpenAI",
+    "AsyncStream",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentFilterFinishReasonError",
+    "InternalServerError",
+    "InvalidWebhookSignatureError",
+    "LengthFinishReasonError",
+    "LocalProtocolError",
+    "NotFoundError",
+    "NotGiven",
+    "Omit",
+    "OpenAIError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "RateLimitError",
+    "RemoteProtocolError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "__version__",
+    "not_given",
+    "omit",
+]
+
+# Names served by the I/O layer, imported only when asked for.
+_FROM_BACKENDS = {"AsyncOpenAI", "AsyncStream", "AsyncHTTPClient"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_BACKENDS:
+        import backends
+
+        value = getattr(backends, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'openai_proto' has no attribute {name!r}")

@@ -1,0 +1,194 @@
+"""Request building: an operation plus the call's arguments become one HTTP request.
+
+Pure: no I/O. The engine calls :func:`build_request` once per attempt (the API key may
+come from an async provider and change between attempts).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import quote, urlencode
+
+import msgspec
+
+from ._config import ClientConfig, Origin, split_base_url
+from ._operation import Operation
+from ._types import NOT_GIVEN, NotGiven, Omit, Timeout
+from ._version import __version__
+
+__all__ = ["Request", "RequestOptions", "build_request", "encode_query", "merge_body"]
+
+USER_AGENT = f"openai-proto/{__version__} Python/{sys.version_info[0]}.{sys.version_info[1]}"
+
+_json_encode = msgspec.json.Encoder(enc_hook=None).encode
+
+
+class RequestOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """Per-call options every generated method accepts, as in the official SDK."""
+
+    extra_headers: Optional[Mapping[str, Any]] = None
+    extra_query: Optional[Mapping[str, object]] = None
+    extra_body: Optional[object] = None
+    timeout: Any = NOT_GIVEN
+    """``NOT_GIVEN`` (client default), ``None`` (no timeout), a float or a ``Timeout``."""
+
+
+class Request(msgspec.Struct, frozen=True, kw_only=True):
+    """A fully built HTTP request: where to connect, what to send, how long to wait."""
+
+    method: str
+    origin: Origin
+    target: str
+    """Path and query as sent on the request line (RFC 9112 §3.2.1, origin-form)."""
+    headers: List[Tuple[str, str]]
+    body: Optional[bytes]
+    timeout: Timeout
+
+    @property
+    def url(self) -> str:
+        return f"{self.origin.scheme}://{self.origin.host_header}{self.target}"
+
+
+def _given(value: object) -> bool:
+    return value is not NOT_GIVEN and not isinstance(value, (Omit, NotGiven))
+
+
+def _flatten(key: str, value: object, out: List[Tuple[str, str]]) -> None:
+    # Same query format as the official SDK: lists repeat the key, mappings nest with
+    # brackets, booleans are lowercase, None is left out.
+    if value is None or not _given(value):
+        return
+    if isinstance(value, bool):
+        out.append((key, "true" if value else "false"))
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _flatten(f"{key}[{k}]", v, out)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _flatten(key, v, out)
+    else:
+        out.append((key, str(value)))
+
+
+def encode_query(*parts: Optional[Mapping[str, object]]) -> str:
+    """Merge query mappings left to right (later wins) and encode them."""
+    merged: Dict[str, object] = {}
+    for part in parts:
+        if part:
+            merged.update(part)
+    items: List[Tuple[str, str]] = []
+    for key, value in merged.items():
+        _flatten(key, value, items)
+    return urlencode(items)
+
+
+def merge_body(body: Optional[Mapping[str, object]], extra: Optional[object]) -> Any:
+    """Drop not-given fields from ``body`` and deep-merge ``extra_body`` over it."""
+    clean: Dict[str, object] = {}
+    if body:
+        clean = {k: v for k, v in body.items() if _given(v)}
+    if extra is None:
+        return clean
+    if not isinstance(extra, Mapping):
+        return extra
+    return _deep_merge(clean, extra)
+
+
+def _deep_merge(base: Dict[str, object], extra: Mapping[str, object]) -> Dict[str, object]:
+    out = dict(base)
+    for key, value in extra.items():
+        current = out.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            out[key] = _deep_merge(current, value)
+        elif _given(value):
+            out[key] = value
+        else:
+            out.pop(key, None)
+    return out
+
+
+def _fill_path(template: str, params: Mapping[str, str]) -> str:
+    path = template
+    for name, value in params.items():
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"Expected a non-empty value for `{name}` but received {value!r}")
+        path = path.replace("{" + name + "}", quote(value, safe=""))
+    return path
+
+
+def build_request(
+    config: ClientConfig,
+    op: Operation,
+    *,
+    api_key: Optional[str] = None,
+    path_params: Mapping[str, str] = {},
+    query: Optional[Mapping[str, object]] = None,
+    body: Optional[Mapping[str, object]] = None,
+    options: Optional[RequestOptions] = None,
+    extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+) -> Request:
+    """Build the request for ``op`` with the client's defaults and the call's options.
+
+    Header precedence, lowest first: library defaults, auth/organization/project, the
+    operation's fixed headers, ``default_headers``, ``extra_headers`` (the engine's) and
+    the call's ``extra_headers``; an ``omit`` value removes the header.
+    """
+    options = options or RequestOptions()
+    origin, base_path, base_query = split_base_url(config.base_url)
+    path = base_path + _fill_path(op.path, path_params).lstrip("/")
+    query_string = encode_query(
+        dict(_parse_query(base_query)), config.default_query, query, options.extra_query
+    )
+    target = path + ("?" + query_string if query_string else "")
+
+    headers: Dict[str, Tuple[str, Union[str, Omit]]] = {}
+
+    def put(source: Optional[Mapping[str, Any]]) -> None:
+        for name, value in (source or {}).items():
+            headers[name.lower()] = (name, value if isinstance(value, Omit) else str(value))
+
+    key = config.api_key if api_key is None else api_key
+    put({"Accept": "application/json", "User-Agent": USER_AGENT})
+    if key:
+        put({"Authorization": f"Bearer {key}"})
+    if config.organization:
+        put({"OpenAI-Organization": config.organization})
+    if config.project:
+        put({"OpenAI-Project": config.project})
+    put(dict(op.headers))
+    put(config.default_headers)
+    put(extra_headers)
+    put(options.extra_headers)
+
+    payload: Optional[bytes] = None
+    if op.content_type == "application/json" and op.method != "GET":
+        merged = merge_body(body, options.extra_body)
+        if op.body_params or merged:
+            payload = _json_encode(merged)
+            headers.setdefault("content-type", ("Content-Type", "application/json"))
+    elif op.content_type == "":
+        extra = options.extra_body
+        if extra:
+            payload = _json_encode(merge_body(None, extra))
+            headers.setdefault("content-type", ("Content-Type", "application/json"))
+    else:
+        raise NotImplementedError(f"{op.content_type} request bodies are built by the engine")
+
+    host = ("Host", origin.host_header)
+    header_list = [host] + [(n, v) for n, v in headers.values() if isinstance(v, str)]
+    timeout = config.timeout if options.timeout is NOT_GIVEN else Timeout.of(options.timeout)
+    return Request(
+        method=op.method,
+        origin=origin,
+        target=target,
+        headers=header_list,
+        body=payload,
+        timeout=timeout,
+    )
+
+
+def _parse_query(query: str) -> List[Tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(query, keep_blank_values=True)
