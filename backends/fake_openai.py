@@ -1,0 +1,965 @@
+"""An independent OpenAI-compatible HTTP server for the demo, the tests and the benchmarks.
+
+It is the peer our client is tested against, so it shares no code with ``openai_proto``:
+it is written with starlette and served by uvicorn (h11), with the stdlib ``json`` encoder.
+Response shapes follow the OpenAPI spec (``CreateChatCompletionResponse``,
+``CreateChatCompletionStreamResponse``, ``CreateEmbeddingResponse``, ``ListModelsResponse``,
+``Model``, ``DeleteModelResponse``, ``ErrorResponse``).
+
+In-process use::
+
+    with FakeServer() as server:            # 127.0.0.1, ephemeral port, background thread
+        server.state.script("/v1/chat/completions", Reply(status=429))
+        ...  # point a client at server.url ("http://127.0.0.1:PORT/v1")
+
+As a process (prints ``LISTENING http://127.0.0.1:PORT`` once ready)::
+
+    python -m backends.fake_openai --host 127.0.0.1 --port 0
+
+and script it over HTTP with ``/_control/script``, ``/_control/requests``,
+``/_control/reset``, ``/_control/config`` and ``/_control/connections``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import array
+import asyncio
+import base64
+import collections
+import hashlib
+import json
+import math
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from types import FrameType, TracebackType
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Deque,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+)
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "FakeServer",
+    "FakeState",
+    "RecordedRequest",
+    "Reply",
+    "create_app",
+    "main",
+]
+
+#: ``created`` of every completion: a fixed instant keeps replies byte-for-byte reproducible.
+CREATED = 1_700_000_000
+#: Default embedding width (``text-embedding-3-small``).
+DEFAULT_DIMENSIONS = 1536
+#: Upper bounds that keep a hostile or mistaken request from exhausting the server.
+MAX_COMPLETION_TOKENS = 1_000_000
+MAX_DIMENSIONS = 16_384
+MAX_EMBEDDING_INPUTS = 2048
+#: Stream batch size: events are joined into writes of about this many bytes.
+STREAM_BATCH_BYTES = 64 * 1024
+#: Paths under this prefix drive the server; they are not recorded, scripted or authenticated.
+CONTROL_PREFIX = "/_control/"
+
+DEFAULT_MODELS: Tuple[Tuple[str, int, str], ...] = (
+    ("gpt-4o-mini", 1721172741, "system"),
+    ("gpt-4o", 1715367049, "system"),
+    ("text-embedding-3-small", 1705948997, "system"),
+    ("ft:gpt-4o-mini:fake-org::abc123", 1730000000, "fake-org"),
+)
+
+_JSON_SEPARATORS = (",", ":")
+_SCOPE_REQUEST_ID = "fake_openai.request_number"
+_TOKEN_RE = re.compile(r"\s*\S+")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=_JSON_SEPARATORS).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------
+# State: recording and scripting
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it (before scripting or auth)."""
+
+    method: str
+    path: str
+    query: Dict[str, str]
+    headers: Dict[str, str]
+    body: bytes
+    json: Any
+
+    def to_json(self) -> Dict[str, Any]:
+        """A JSON-ready dict (the body as base64, since it may not be text)."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body_base64": base64.b64encode(self.body).decode("ascii"),
+            "json": self.json,
+        }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A scripted answer, consumed (FIFO per path) before normal handling.
+
+    ``delay`` seconds are slept first. A reply with no ``status``, ``json`` or ``body`` only
+    sleeps, then the request is handled normally (a stall). Otherwise the server answers with
+    ``status`` (default 200), ``headers``, and ``body`` bytes or ``json`` (encoded, with
+    ``content-type: application/json`` unless ``headers`` name one).
+    """
+
+    status: Optional[int] = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    body: Optional[bytes] = None
+    delay: float = 0.0
+
+    @property
+    def answers(self) -> bool:
+        """Whether this reply answers the request (as opposed to only delaying it)."""
+        return self.status is not None or self.json is not None or self.body is not None
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> Reply:
+        """Build from the ``/_control/script`` form (``body`` text or ``body_base64``)."""
+        body: Optional[bytes] = None
+        if obj.get("body_base64") is not None:
+            body = base64.b64decode(obj["body_base64"])
+        elif obj.get("body") is not None:
+            body = str(obj["body"]).encode("utf-8")
+        status = obj.get("status")
+        return cls(
+            status=None if status is None else int(status),
+            headers={str(k): str(v) for k, v in (obj.get("headers") or {}).items()},
+            json=obj.get("json"),
+            body=body,
+            delay=float(obj.get("delay") or 0.0),
+        )
+
+
+def _default_models() -> Dict[str, Dict[str, Any]]:
+    return {
+        model_id: {"id": model_id, "object": "model", "created": created, "owned_by": owner}
+        for model_id, created, owner in DEFAULT_MODELS
+    }
+
+
+class FakeState:
+    """Everything a test configures or inspects; shared by the server thread and the test.
+
+    ``api_key``: if set, the bearer token must equal it. ``stream_delay``: seconds slept
+    between stream events (0 streams in large batches). ``models``: the model catalogue.
+    """
+
+    def __init__(self, *, api_key: Optional[str] = None, stream_delay: float = 0.0) -> None:
+        self.api_key = api_key
+        self.stream_delay = stream_delay
+        self.models: Dict[str, Dict[str, Any]] = _default_models()
+        self.connection_counter: Optional[Callable[[], int]] = None
+        self._lock = threading.Lock()
+        self._requests: List[RecordedRequest] = []
+        self._scripts: Dict[str, Deque[Reply]] = {}
+        self._counter = 0
+
+    @property
+    def requests(self) -> List[RecordedRequest]:
+        """A snapshot of the recorded requests, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def open_connections(self) -> int:
+        """Open client connections as the server counts them (0 if no server attached)."""
+        counter = self.connection_counter
+        return 0 if counter is None else counter()
+
+    def script(self, path: str, *replies: Reply) -> None:
+        """Queue ``replies`` for ``path`` (exact request path; ``"*"`` matches any path)."""
+        with self._lock:
+            self._scripts.setdefault(path, collections.deque()).extend(replies)
+
+    def pending(self, path: str) -> int:
+        """How many scripted replies for ``path`` are not consumed yet."""
+        with self._lock:
+            return len(self._scripts.get(path, ()))
+
+    def reset(self) -> None:
+        """Forget requests and scripts; restore the key, delay, models and id counter."""
+        with self._lock:
+            self._requests.clear()
+            self._scripts.clear()
+            self._counter = 0
+            self.api_key = None
+            self.stream_delay = 0.0
+            self.models = _default_models()
+
+    def next_request_id(self) -> str:
+        with self._lock:
+            self._counter += 1
+            return f"req_{self._counter}"
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def pop_reply(self, path: str) -> Optional[Reply]:
+        with self._lock:
+            for key in (path, "*"):
+                queue = self._scripts.get(key)
+                if queue:
+                    return queue.popleft()
+            return None
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def _error(
+    status: int,
+    message: str,
+    *,
+    type: str = "invalid_request_error",
+    param: Optional[str] = None,
+    code: Optional[str] = None,
+) -> JSONResponse:
+    """An OpenAI error body: ``{"error": {"message", "type", "param", "code"}}``."""
+    body = {"error": {"message": message, "type": type, "param": param, "code": code}}
+    return JSONResponse(body, status_code=status)
+
+
+def _mask_key(key: str) -> str:
+    return key if len(key) <= 8 else f"{key[:3]}{'*' * 8}{key[-4:]}"
+
+
+def _unauthorized(key: str) -> JSONResponse:
+    shown = f" {_mask_key(key)}" if key else ""
+    return _error(
+        401,
+        f"Incorrect API key provided:{shown}. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        code="invalid_api_key",
+    )
+
+
+def _bearer(headers: Mapping[str, str]) -> Optional[str]:
+    """The bearer token of ``Authorization`` (scheme is case-insensitive, RFC 7235 §2.1)."""
+    value = headers.get("authorization", "")
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def _decode_headers(raw: Sequence[Tuple[bytes, bytes]]) -> Dict[str, str]:
+    """Lower-cased names; repeated fields joined with ``", "`` (RFC 9110 §5.3)."""
+    headers: Dict[str, str] = {}
+    for name_b, value_b in raw:
+        name = name_b.decode("latin-1").lower()
+        value = value_b.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _text_of(content: Any) -> str:
+    """Text of a message ``content``: a string or a list of ``{"type": "text"}`` parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def _int_param(body: Mapping[str, Any], name: str) -> Optional[int]:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"Invalid type for '{name}': expected an integer.")
+    return value
+
+
+# --------------------------------------------------------------------------------------
+# The front door: request id, recording, scripting, auth
+# --------------------------------------------------------------------------------------
+
+
+class _FrontDoor:
+    """ASGI wrapper applied to every HTTP request before routing."""
+
+    def __init__(self, app: ASGIApp, state: FakeState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self.state.next_request_id()
+        scope[_SCOPE_REQUEST_ID] = request_id.removeprefix("req_")
+        raw_id = request_id.encode("ascii")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", raw_id))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        path: str = scope["path"]
+        if path.startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send_with_id)
+            return
+
+        body = await _read_body(receive)
+        if body is None:  # the client went away before sending the whole body
+            return
+        headers = _decode_headers(scope["headers"])
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        self.state.record(
+            RecordedRequest(
+                method=scope["method"],
+                path=path,
+                query=query,
+                headers=headers,
+                body=body,
+                json=_parse_json(body),
+            )
+        )
+
+        reply = self.state.pop_reply(path)
+        if reply is not None:
+            if reply.delay > 0:
+                await asyncio.sleep(reply.delay)
+            if reply.answers:
+                await _scripted_response(reply)(scope, receive, send_with_id)
+                return
+
+        token = _bearer(headers)
+        expected = self.state.api_key
+        if token is None or (expected is not None and token != expected):
+            await _unauthorized(token or "")(scope, receive, send_with_id)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send_with_id)
+
+
+async def _read_body(receive: Receive) -> Optional[bytes]:
+    chunks: List[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _scripted_response(reply: Reply) -> Response:
+    headers = dict(reply.headers)
+    if reply.body is not None:
+        content = reply.body
+    elif reply.json is not None:
+        content = _dumps(reply.json)
+        if not any(name.lower() == "content-type" for name in headers):
+            headers["content-type"] = "application/json"
+    else:
+        content = b""
+    status = 200 if reply.status is None else reply.status
+    return Response(content=content, status_code=status, headers=headers)
+
+
+# --------------------------------------------------------------------------------------
+# /v1/chat/completions
+# --------------------------------------------------------------------------------------
+
+
+def _reply_tokens(messages: Sequence[Any]) -> List[str]:
+    """The deterministic reply, cut into word tokens that keep their leading whitespace."""
+    last = ""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            last = _text_of(message.get("content"))
+            break
+    return _TOKEN_RE.findall(f"Hello! You said: {last}")
+
+
+def _prompt_tokens(messages: Sequence[Any]) -> int:
+    return sum(len(_text_of(m.get("content")).split()) for m in messages if isinstance(m, dict))
+
+
+def _usage(prompt: int, completion: int) -> Dict[str, Any]:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+async def _chat_completions(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    body = _parse_json(await request.body())
+    if not isinstance(body, dict):
+        return _error(400, "We could not parse the JSON body of your request.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return _error(400, "you must provide a model parameter", param="model")
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return _error(400, "'messages' must be a non-empty array.", param="messages")
+    try:
+        limit = _int_param(body, "max_completion_tokens")
+        name = "max_completion_tokens"
+        if limit is None:
+            limit = _int_param(body, "max_tokens")
+            name = "max_tokens"
+    except ValueError as exc:
+        return _error(400, str(exc))
+    if limit is not None and not 1 <= limit <= MAX_COMPLETION_TOKENS:
+        return _error(400, f"'{name}' must be between 1 and {MAX_COMPLETION_TOKENS}.", param=name)
+
+    tokens = _reply_tokens(messages)
+    count = len(tokens) if limit is None else limit
+    finish_reason = "stop" if limit is None else "length"
+    prompt = _prompt_tokens(messages)
+    completion_id = "chatcmpl-" + str(request.scope.get(_SCOPE_REQUEST_ID, "0"))
+
+    if body.get("stream") is True:
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+        events = _chat_stream_events(
+            completion_id=completion_id,
+            model=model,
+            tokens=tokens,
+            count=count,
+            finish_reason=finish_reason,
+            usage=_usage(prompt, count) if include_usage else None,
+        )
+        return StreamingResponse(
+            _batched(events, state.stream_delay),
+            media_type="text/event-stream; charset=utf-8",
+            headers={"cache-control": "no-cache"},
+        )
+
+    k = len(tokens)
+    content = "".join(tokens) if limit is None else "".join(tokens[i % k] for i in range(count))
+    completion = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": content,
+                    "refusal": None,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": finish_reason,
+            }
+        ],
+        "usage": _usage(prompt, count),
+        "service_tier": "default",
+        "system_fingerprint": "fp_fake",
+    }
+    return JSONResponse(completion)
+
+
+def _chat_stream_events(
+    *,
+    completion_id: str,
+    model: str,
+    tokens: Sequence[str],
+    count: int,
+    finish_reason: str,
+    usage: Optional[Dict[str, Any]],
+) -> Iterator[bytes]:
+    """SSE events (``data: {chunk}\\n\\n``): role, ``count`` content chunks, finish, usage, DONE.
+
+    Each distinct content event is encoded once and reused, so long streams cost a list
+    lookup per event.
+    """
+    base: Dict[str, Any] = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": model,
+        "system_fingerprint": "fp_fake",
+    }
+
+    def event(delta: Dict[str, Any], finish: Optional[str]) -> bytes:
+        chunk = dict(base)
+        chunk["choices"] = [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+        if usage is not None:
+            chunk["usage"] = None  # null on every chunk but the last (spec, usage field)
+        return b"data: " + _dumps(chunk) + b"\n\n"
+
+    yield event({"role": "assistant", "content": "", "refusal": None}, None)
+    encoded = [event({"content": token}, None) for token in tokens]
+    k = len(encoded)
+    for i in range(count):
+        yield encoded[i % k]
+    yield event({}, finish_reason)
+    if usage is not None:
+        final = dict(base)
+        final["choices"] = []
+        final["usage"] = usage
+        yield b"data: " + _dumps(final) + b"\n\n"
+    yield b"data: [DONE]\n\n"
+
+
+async def _batched(events: Iterator[bytes], delay: float) -> AsyncIterator[bytes]:
+    """Join events into ~64 KiB writes; with ``delay`` > 0, one event per write, spaced."""
+    if delay > 0:
+        for index, item in enumerate(events):
+            if index:
+                await asyncio.sleep(delay)
+            yield item
+        return
+    batch: List[bytes] = []
+    size = 0
+    for item in events:
+        batch.append(item)
+        size += len(item)
+        if size >= STREAM_BATCH_BYTES:
+            yield b"".join(batch)
+            batch.clear()
+            size = 0
+    if batch:
+        yield b"".join(batch)
+
+
+# --------------------------------------------------------------------------------------
+# /v1/embeddings
+# --------------------------------------------------------------------------------------
+
+
+def _embedding_inputs(value: Any) -> List[Tuple[bytes, int]]:
+    """``(seed material, token count)`` per input: str, [str], [int] or [[int]]."""
+    if isinstance(value, str):
+        return [(b"s:" + value.encode("utf-8"), max(1, len(value.split())))]
+    if not isinstance(value, list) or not value:
+        raise ValueError("'input' must be a non-empty string or array.")
+    if len(value) > MAX_EMBEDDING_INPUTS:
+        raise ValueError(f"'input' must have at most {MAX_EMBEDDING_INPUTS} items.")
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        return [(b"t:" + ",".join(map(str, value)).encode("ascii"), len(value))]
+    out: List[Tuple[bytes, int]] = []
+    for item in value:
+        if isinstance(item, str):
+            out.append((b"s:" + item.encode("utf-8"), max(1, len(item.split()))))
+        elif (
+            isinstance(item, list)
+            and item
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in item)
+        ):
+            out.append((b"t:" + ",".join(map(str, item)).encode("ascii"), len(item)))
+        else:
+            raise ValueError("'input' items must be strings or non-empty arrays of integers.")
+    return out
+
+
+def _vector(seed: bytes, dimensions: int) -> array.array[float]:
+    """A unit-length float32 vector derived from ``seed`` alone."""
+    rng = random.Random(int.from_bytes(hashlib.sha256(seed).digest()[:8], "little"))
+    values = [rng.gauss(0.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return array.array("f", [v / norm for v in values])
+
+
+def _float32_le_base64(vector: array.array[float]) -> str:
+    if sys.byteorder == "big":  # the API sends little-endian float32
+        vector = array.array("f", vector)
+        vector.byteswap()
+    return base64.b64encode(vector.tobytes()).decode("ascii")
+
+
+async def _embeddings(request: Request) -> Response:
+    body = _parse_json(await request.body())
+    if not isinstance(body, dict):
+        return _error(400, "We could not parse the JSON body of your request.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return _error(400, "you must provide a model parameter", param="model")
+    try:
+        inputs = _embedding_inputs(body.get("input"))
+    except ValueError as exc:
+        return _error(400, str(exc), param="input")
+    dimensions = body.get("dimensions", DEFAULT_DIMENSIONS)
+    if (
+        isinstance(dimensions, bool)
+        or not isinstance(dimensions, int)
+        or not 1 <= dimensions <= MAX_DIMENSIONS
+    ):
+        return _error(
+            400, f"'dimensions' must be between 1 and {MAX_DIMENSIONS}.", param="dimensions"
+        )
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ("float", "base64"):
+        return _error(
+            400, "'encoding_format' must be 'float' or 'base64'.", param="encoding_format"
+        )
+
+    data: List[Dict[str, Any]] = []
+    for index, (seed, _) in enumerate(inputs):
+        vector = _vector(seed, dimensions)
+        embedding: Any = _float32_le_base64(vector) if encoding == "base64" else vector.tolist()
+        data.append({"object": "embedding", "index": index, "embedding": embedding})
+    tokens = sum(n for _, n in inputs)
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------
+# /v1/models
+# --------------------------------------------------------------------------------------
+
+
+def _model_not_found(model: str) -> JSONResponse:
+    return _error(
+        404,
+        f"The model '{model}' does not exist or you do not have access to it.",
+        code="model_not_found",
+    )
+
+
+async def _list_models(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    return JSONResponse({"object": "list", "data": list(state.models.values())})
+
+
+async def _retrieve_model(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    model: str = request.path_params["model"]
+    found = state.models.get(model)
+    return _model_not_found(model) if found is None else JSONResponse(found)
+
+
+async def _delete_model(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    model: str = request.path_params["model"]
+    if state.models.pop(model, None) is None:
+        return _model_not_found(model)
+    return JSONResponse({"id": model, "object": "model", "deleted": True})
+
+
+# --------------------------------------------------------------------------------------
+# /_control/*
+# --------------------------------------------------------------------------------------
+
+
+async def _control_script(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    body = _parse_json(await request.body())
+    if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+        return _error(400, "expected {'path': str, 'replies': [...]}", param="path")
+    try:
+        replies = [Reply.from_json(r) for r in body.get("replies") or []]
+    except (AttributeError, TypeError, ValueError) as exc:
+        return _error(400, f"bad reply: {exc}", param="replies")
+    state.script(body["path"], *replies)
+    return JSONResponse({"path": body["path"], "pending": state.pending(body["path"])})
+
+
+async def _control_requests(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    return JSONResponse([r.to_json() for r in state.requests])
+
+
+async def _control_reset(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    state.reset()
+    return JSONResponse({"reset": True})
+
+
+async def _control_config(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    body = _parse_json(await request.body())
+    if not isinstance(body, dict):
+        return _error(400, "expected a JSON object")
+    if "api_key" in body:
+        key = body["api_key"]
+        state.api_key = None if key is None else str(key)
+    if "stream_delay" in body:
+        state.stream_delay = float(body["stream_delay"])
+    return JSONResponse({"api_key": state.api_key, "stream_delay": state.stream_delay})
+
+
+async def _control_connections(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    return JSONResponse({"open_connections": state.open_connections})
+
+
+# --------------------------------------------------------------------------------------
+# The application
+# --------------------------------------------------------------------------------------
+
+
+async def _route_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return _error(status, f"Invalid URL ({request.method} {request.url.path})")
+
+
+def create_app(state: FakeState) -> Starlette:
+    """The ASGI application serving ``state``."""
+    routes = [
+        Route("/v1/chat/completions", _chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", _embeddings, methods=["POST"]),
+        Route("/v1/models", _list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", _retrieve_model, methods=["GET"]),
+        Route("/v1/models/{model:path}", _delete_model, methods=["DELETE"]),
+        Route("/_control/script", _control_script, methods=["POST"]),
+        Route("/_control/requests", _control_requests, methods=["GET"]),
+        Route("/_control/reset", _control_reset, methods=["POST"]),
+        Route("/_control/config", _control_config, methods=["POST"]),
+        Route("/_control/connections", _control_connections, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _route_error, 405: _route_error})
+    app.state.fake = state
+    app.add_middleware(_FrontDoor, state=state)
+    return app
+
+
+# --------------------------------------------------------------------------------------
+# Running it
+# --------------------------------------------------------------------------------------
+
+
+class FakeServer:
+    """Runs :func:`create_app` under uvicorn (h11) in a background thread.
+
+    Binds ``host`` (127.0.0.1) on ``port`` (0: ephemeral, read back after binding). With
+    ``certfile`` (PEM with the chain; the key too unless ``keyfile``) it serves HTTPS.
+    """
+
+    def __init__(
+        self,
+        state: Optional[FakeState] = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certfile: Optional[str] = None,
+        keyfile: Optional[str] = None,
+        graceful_timeout: int = 1,
+    ) -> None:
+        self.state = state if state is not None else FakeState()
+        self.host = host
+        self._requested_port = port
+        self.scheme = "https" if certfile else "http"
+        self._config = uvicorn.Config(
+            create_app(self.state),
+            host=host,
+            port=port,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            http="h11",
+            ws="none",
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+            timeout_graceful_shutdown=graceful_timeout,
+        )
+        self._server = uvicorn.Server(self._config)
+        self._sock: Optional[socket.socket] = None
+        self._thread: Optional[threading.Thread] = None
+        self._error: Optional[BaseException] = None
+        self.port = 0
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host:port``, no path."""
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The API base URL, ``scheme://host:port/v1``."""
+        return f"{self.origin}/v1"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def open_connections(self) -> int:
+        """Client connections uvicorn holds open right now."""
+        return len(self._server.server_state.connections)
+
+    def wait_for_connections(self, count: int, timeout: float = 5.0) -> bool:
+        """Poll until ``open_connections() == count``; False if ``timeout`` passes first."""
+        deadline = time.monotonic() + timeout
+        while self.open_connections() != count:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def start(self, timeout: float = 10.0) -> FakeServer:
+        """Bind, start the thread, and wait (at most ``timeout`` s) until it accepts."""
+        if self._thread is not None:
+            raise RuntimeError("FakeServer already started")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._requested_port))
+            sock.listen(128)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        self.state.connection_counter = self.open_connections
+        self._thread = threading.Thread(
+            target=self._run, name=f"fake-openai-{self.port}", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() >= deadline:
+                self.stop()
+                raise RuntimeError(f"fake OpenAI server did not start: {self._error!r}")
+            time.sleep(0.005)
+        return self
+
+    def _run(self) -> None:
+        assert self._sock is not None
+        try:
+            asyncio.run(self._server.serve(sockets=[self._sock]))
+        except BaseException as exc:  # surfaced by start()
+            self._error = exc
+        finally:
+            self._sock.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask uvicorn to exit and join the thread; force it after ``timeout`` s."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._server.should_exit = True
+        thread.join(timeout)
+        if thread.is_alive():
+            self._server.force_exit = True
+            thread.join(timeout)
+        if thread.is_alive():
+            raise RuntimeError("fake OpenAI server thread did not stop")
+        if self.state.connection_counter == self.open_connections:
+            self.state.connection_counter = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run as a process; print ``LISTENING <origin>`` once ready; exit on SIGTERM/SIGINT."""
+    parser = argparse.ArgumentParser(prog="python -m backends.fake_openai", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--certfile")
+    parser.add_argument("--keyfile")
+    parser.add_argument("--api-key")
+    parser.add_argument("--stream-delay", type=float, default=0.0)
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Optional[FrameType]) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    state = FakeState(api_key=args.api_key, stream_delay=args.stream_delay)
+    server = FakeServer(
+        state, host=args.host, port=args.port, certfile=args.certfile, keyfile=args.keyfile
+    )
+    server.start()
+    print(f"LISTENING {server.origin}", flush=True)
+    try:
+        while not stop.wait(0.2):
+            if not server.running:
+                return 1
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
