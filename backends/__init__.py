@@ -1,15 +1,20 @@
 """The I/O side of openai-proto: drivers, the shared async engine and the facade.
 
 Everything that decides lives in ``openai_proto`` (pure); this package connects, reads,
-writes, sleeps and closes.
+writes, sleeps and closes. Names load on first access, so importing one submodule (the
+test server, a single driver) does not import the whole client stack.
 """
 
 from __future__ import annotations
 
-from ._client import AsyncOpenAI
-from ._pagination import AsyncPage, AsyncPaginator
-from ._pool import AsyncHTTPClient, HTTPResponse
-from ._stream import AsyncStream
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._client import AsyncOpenAI
+    from ._pagination import AsyncPage, AsyncPaginator
+    from ._pool import AsyncHTTPClient, HTTPResponse
+    from ._stream import AsyncStream
 
 __all__ = [
     "AsyncHTTPClient",
@@ -19,3 +24,21 @@ __all__ = [
     "AsyncStream",
     "HTTPResponse",
 ]
+
+_WHERE = {
+    "AsyncOpenAI": "._client",
+    "AsyncPage": "._pagination",
+    "AsyncPaginator": "._pagination",
+    "AsyncHTTPClient": "._pool",
+    "HTTPResponse": "._pool",
+    "AsyncStream": "._stream",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'backends' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
