@@ -149,7 +149,12 @@ def build_request(
             headers[name.lower()] = (name, value if isinstance(value, Omit) else str(value))
 
     key = config.api_key if api_key is None else api_key
-    put({"Accept": "application/json", "User-Agent": USER_AGENT})
+    # As the official SDK (through httpx): JSON in and out, compressed responses welcome
+    # (the HTTP machine decodes gzip and deflate), Content-Type on everything but GET.
+    put({"Accept": "application/json", "Accept-Encoding": "gzip, deflate"})
+    if op.method != "GET" and op.content_type != "multipart/form-data":
+        put({"Content-Type": "application/json"})
+    put({"User-Agent": USER_AGENT})
     if key:
         put({"Authorization": f"Bearer {key}"})
     if config.organization:
@@ -166,12 +171,10 @@ def build_request(
         merged = merge_body(body, options.extra_body)
         if op.body_params or merged:
             payload = _json_encode(merged)
-            headers.setdefault("content-type", ("Content-Type", "application/json"))
     elif op.content_type == "":
         extra = options.extra_body
         if extra:
             payload = _json_encode(merge_body(None, extra))
-            headers.setdefault("content-type", ("Content-Type", "application/json"))
     else:
         raise NotImplementedError(f"{op.content_type} request bodies are built by the engine")
 
