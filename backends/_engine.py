@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
+from typing import Any, Awaitable, Callable, Mapping, Optional
 
 import msgspec
 
@@ -27,27 +27,28 @@ from openai_proto._request import RequestOptions, build_request
 from openai_proto._retry import RetryPolicy
 
 from ._base import TimeoutException, TransportError
+from ._logs import request_options
 from ._pool import AsyncHTTPClient, HTTPResponse
 
 __all__ = ["Engine", "decode_error_body", "decode_json"]
 
 log = logging.getLogger("openai_proto")
 
-_DECODERS: Dict[Any, msgspec.json.Decoder[Any]] = {}
-
 
 def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
-    dec = _DECODERS.get(tp)
-    if dec is None:
-        dec = _DECODERS[tp] = msgspec.json.Decoder(tp)
-    return dec
+    """The cached decoder for ``tp``, with the generated types' hook for open unions."""
+    from openai_proto.types import decoder_for
+
+    return decoder_for(tp)
 
 
 def decode_json(content: bytes, tp: Any, response: HTTPResponse) -> Any:
     """Decode a 2xx body into ``tp``; a body that does not fit is an
     :class:`APIResponseValidationError` carrying the raw text."""
+    from openai_proto.types import decode
+
     try:
-        obj = _decoder(tp).decode(content)
+        obj = decode(tp, content)
     except (msgspec.DecodeError, RecursionError) as exc:
         body = content.decode("utf-8", "replace")
         raise APIResponseValidationError(
@@ -125,8 +126,13 @@ class Engine:
                 options=options,
                 extra_headers=extra_headers,
             )
+            if log.isEnabledFor(logging.DEBUG):  # headers redacted by SensitiveHeadersFilter
+                log.debug("Request options: %s", request_options(request, retries_taken))
             try:
                 response = await self.http.send(request)
+                log.info(
+                    'HTTP Request: %s %s "%d"', request.method, request.url, response.status_code
+                )
                 if response.status_code < 400:
                     if read_body:
                         await response.aread()
@@ -160,9 +166,6 @@ class Engine:
                     headers=response.headers,
                     now=self._clock(),
                     random=self._rng(),
-                )
-                log.info(
-                    'HTTP Request: %s %s "%d"', request.method, request.url, response.status_code
                 )
                 if not decision.retry:
                     raise make_status_error(response, decode_error_body(content))

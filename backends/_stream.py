@@ -13,7 +13,7 @@ from openai_proto._exceptions import (
     APITimeoutError,
     RemoteProtocolError,
 )
-from openai_proto._streaming import StreamParser
+from openai_proto._streaming import StreamItem, StreamParser, event_envelope
 
 from ._base import TimeoutException, TransportError
 from ._engine import _decoder
@@ -64,9 +64,9 @@ class AsyncStream(Generic[T]):
                         break
                     continue
                 for item in parser.feed(chunk):
-                    yield _decode_item(decode, item.data, response)
+                    yield _decode_item(decode, item, response)
             for item in parser.end():
-                yield _decode_item(decode, item.data, response)
+                yield _decode_item(decode, item, response)
         finally:
             await chunks.aclose()  # type: ignore[attr-defined]
             await response.aclose()
@@ -94,7 +94,8 @@ class AsyncStream(Generic[T]):
         await self.close()
 
 
-def _decode_item(decode: Any, data: bytes, response: HTTPResponse) -> Any:
+def _decode_item(decode: Any, item: StreamItem, response: HTTPResponse) -> Any:
+    data = event_envelope(item) if item.event.startswith("thread.") else item.data
     try:
         return decode(data)
     except (msgspec.DecodeError, RecursionError) as exc:

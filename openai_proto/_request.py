@@ -136,9 +136,15 @@ def build_request(
     """
     options = options or RequestOptions()
     origin, base_path, base_query = split_base_url(config.base_url)
-    path = base_path + _fill_path(op.path, path_params).lstrip("/")
+    # A few spec paths carry a fixed query (``/responses?beta=true``): merge, don't append.
+    template, _, fixed_query = op.path.partition("?")
+    path = base_path + _fill_path(template, path_params).lstrip("/")
     query_string = encode_query(
-        dict(_parse_query(base_query)), config.default_query, query, options.extra_query
+        dict(_parse_query(base_query)),
+        dict(_parse_query(fixed_query)),
+        config.default_query,
+        query,
+        options.extra_query,
     )
     target = path + ("?" + query_string if query_string else "")
 

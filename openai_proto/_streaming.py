@@ -165,3 +165,13 @@ def _message(error: object, payload: dict[str, Any]) -> str:
     if isinstance(error, str) and error:
         return error
     return _DEFAULT_MESSAGE
+
+
+def event_envelope(item: StreamItem) -> bytes:
+    """``{"event": name, "data": payload}`` for an Assistants (``thread.*``) event.
+
+    Assistants streams name the event on the SSE ``event:`` line and put the object in
+    ``data``; the typed union (``AssistantStreamEvent``) is tagged on ``event``, so the
+    two are put together before decoding, as the official SDK does.
+    """
+    return b'{"event":' + msgspec.json.encode(item.event) + b',"data":' + item.data + b"}"
