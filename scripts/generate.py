@@ -810,7 +810,25 @@ def load_spec(spec_dir: Path) -> Dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with open(spec_dir / "openapi.yaml", "rb") as f:
         data: Dict[str, Any] = yaml.load(f, Loader=loader)
+    patch_spec(data)
     return data
+
+
+def patch_spec(spec: Dict[str, Any]) -> None:
+    """Where the spec and the live API disagree, follow the API (each case says why)."""
+    schemas = spec["components"]["schemas"]
+    # With ``encoding_format="base64"`` the API returns each vector as a base64 string of
+    # little-endian float32s; the spec documents only the array form.
+    vector = schemas["Embedding"]["properties"]["embedding"]
+    schemas["Embedding"]["properties"]["embedding"] = {
+        "description": vector.get("description", ""),
+        "anyOf": [dict(vector, description=None), {"type": "string"}],
+    }
+
+
+# Resources whose official behaviour needs more than one generated request; the client
+# maps these attributes to hand-written subclasses of the generated classes.
+RESOURCE_OVERRIDES = {"embeddings": "backends._embeddings:AsyncEmbeddings"}
 
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -2298,7 +2316,8 @@ def render_resources(tm: TypeModel, entries: List[Entry]) -> Dict[str, str]:
     ]
     for name in sorted(root.children):
         child = root.children[name]
-        top.append(f"    {py_repr(name)}: {py_repr(child.module + ':' + child.cls)},")
+        ref = RESOURCE_OVERRIDES.get(name, child.module + ":" + child.cls)
+        top.append(f"    {py_repr(name)}: {py_repr(ref)},")
     top += ["}", ""]
     files["backends/resources/__init__.py"] = "\n".join(top)
     return files

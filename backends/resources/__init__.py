@@ -22,7 +22,7 @@ TOP_LEVEL: Dict[str, str] = {
     "containers": "backends.resources.containers.containers:AsyncContainers",
     "content_provenance_checks": "backends.resources.content_provenance_checks:AsyncContentProvenanceChecks",
     "conversations": "backends.resources.conversations.conversations:AsyncConversations",
-    "embeddings": "backends.resources.embeddings:AsyncEmbeddings",
+    "embeddings": "backends._embeddings:AsyncEmbeddings",
     "evals": "backends.resources.evals.evals:AsyncEvals",
     "files": "backends.resources.files:AsyncFiles",
     "fine_tuning": "backends.resources.fine_tuning.fine_tuning:AsyncFineTuning",

@@ -56,7 +56,7 @@ class Embedding(APIObject, kw_only=True):
 
     index: int
     """The index of the embedding in the list of embeddings."""
-    embedding: List[float]
+    embedding: Union[str, List[float]]
     """The embedding vector, which is a list of floats."""
     object: str
     """The object type, which is always "embedding". Known values: ``embedding``."""

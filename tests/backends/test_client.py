@@ -217,3 +217,19 @@ async def test_request_matches_official_sdk(server: FakeServer, name: str, call:
         assert ours.headers.get(header) == theirs.headers.get(header), (name, header)
     assert ours.headers["user-agent"].startswith("openai-proto/")
     assert not any(h.startswith("x-stainless") for h in ours.headers)
+
+
+async def test_embeddings_default_to_base64_on_the_wire(server: FakeServer) -> None:
+    async with client_for(server) as client:
+        default = await client.embeddings.create(model="e", input="same text", dimensions=16)
+        floats = await client.embeddings.create(
+            model="e", input="same text", dimensions=16, encoding_format="float"
+        )
+        raw = await client.embeddings.create(
+            model="e", input="same text", dimensions=16, encoding_format="base64"
+        )
+    sent = [r.json["encoding_format"] for r in server.state.requests]
+    assert sent == ["base64", "float", "base64"]
+    assert isinstance(raw.data[0].embedding, str)
+    # float32 on the wire: equal to the float form within float32 precision
+    assert default.data[0].embedding == pytest.approx(floats.data[0].embedding, rel=1e-6)
