@@ -19,6 +19,7 @@ from openai_proto._request import RequestOptions
 from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
 
 from ._engine import Engine, decode_json
+from ._logs import setup_logging
 from ._pagination import AsyncPaginator
 from ._pool import AsyncHTTPClient
 from ._stream import AsyncStream
@@ -45,11 +46,12 @@ class AsyncOpenAI:
         max_retries: int = 2,
         default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
         default_query: Optional[Mapping[str, object]] = None,
-        http_client: Optional[AsyncHTTPClient] = None,
+        http_client: object = None,
         backend: str = "auto",
         _strict_response_validation: bool = False,
         _environ: Optional[Mapping[str, str]] = None,
     ) -> None:
+        setup_logging(os.environ)  # OPENAI_LOG, read once per process
         provider = api_key if callable(api_key) else None
         self._config = ClientConfig.create(
             api_key=api_key if isinstance(api_key, str) else None,
@@ -67,7 +69,14 @@ class AsyncOpenAI:
             environ=os.environ if _environ is None else _environ,
         )
         self._api_key_provider = provider
-        self._http = http_client if http_client is not None else AsyncHTTPClient(backend=backend)
+        if isinstance(http_client, AsyncHTTPClient):
+            self._http = http_client
+        elif http_client is None and backend != "httpcore":
+            self._http = AsyncHTTPClient(backend=backend)
+        else:  # backend="httpcore", an httpcore.AsyncConnectionPool or an httpx.AsyncClient
+            from ._httpcore import adapt_http_client
+
+            self._http = adapt_http_client(http_client)
         self._engine = Engine(config=self._config, http=self._http, key_provider=provider)
         self._closed = False
 

@@ -57,11 +57,17 @@ def load_backend(name: str) -> AsyncBackend:
         return AsyncioBackend()
     if name == "trio":
         try:
-            from ._trio import TrioBackend  # type: ignore[import-not-found, unused-ignore]
+            from ._trio import TrioBackend
         except ImportError as exc:
-            raise RuntimeError("the trio driver is not available in this build") from exc
-        backend: AsyncBackend = TrioBackend()
-        return backend
+            raise RuntimeError(
+                "the trio driver needs trio: pip install 'openai-proto[trio]'"
+            ) from exc
+        return TrioBackend()
+    if name == "httpcore":
+        raise ValueError(
+            "'httpcore' is a whole HTTP client, not a network driver: use "
+            "AsyncOpenAI(backend='httpcore') or backends._httpcore.HttpcoreHTTPClient()"
+        )
     raise ValueError(f"unknown backend {name!r}; expected 'auto', 'asyncio' or 'trio'")
 
 
@@ -130,8 +136,11 @@ class HTTPResponse:
                     ok = True
                     break
         finally:
-            self._conn = None
-            self._pool._finish(conn, reusable=ok)
+            # aclose() may have run first (a consumer that broke out of the loop and closed
+            # the response): the connection and its slot are then already handed back.
+            if self._conn is conn:
+                self._conn = None
+                self._pool._finish(conn, reusable=ok)
 
     async def aread(self) -> bytes:
         """The whole body (bounded by the machine's ``max_body_size``)."""
