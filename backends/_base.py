@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from typing import Iterator, Mapping, Optional, Protocol, Type
+from typing import TYPE_CHECKING, AsyncIterator, Iterator, Mapping, Optional, Protocol, Type
+
+if TYPE_CHECKING:
+    from openai_proto._headers import Headers
+    from openai_proto._request import Request
 
 __all__ = [
     "AsyncBackend",
+    "AsyncResponse",
+    "AsyncTransport",
     "AsyncNetworkStream",
     "AsyncSemaphore",
     "ConnectError",
@@ -127,6 +133,39 @@ class AsyncBackend(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
     def semaphore(self, value: int) -> AsyncSemaphore: ...
+
+
+class AsyncResponse(Protocol):
+    """A response whose head has arrived; what the engine, streams and errors read."""
+
+    status_code: int
+    headers: Headers
+    request: Request
+    http_version: str
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Decoded body chunks; frees the connection at the end."""
+
+    async def aread(self) -> bytes: ...
+
+    async def aclose(self) -> None:
+        """Free the connection (aborted when the body was not read to the end)."""
+
+
+class AsyncTransport(Protocol):
+    """What the engine sends through: our pool (``AsyncHTTPClient``) or an adapter of
+    another HTTP library (``backends._httpcore``)."""
+
+    @property
+    def backend(self) -> AsyncBackend:
+        """The running loop's driver (the engine sleeps with it between retries)."""
+
+    async def send(self, request: Request) -> AsyncResponse: ...
+
+    async def aclose(self) -> None: ...
 
 
 def default_ssl_context() -> ssl.SSLContext:

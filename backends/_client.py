@@ -18,6 +18,7 @@ from openai_proto._operation import Operation, resolve_type
 from openai_proto._request import RequestOptions
 from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
 
+from ._base import AsyncTransport
 from ._engine import Engine, decode_json
 from ._logs import setup_logging
 from ._pagination import AsyncPaginator
@@ -69,6 +70,7 @@ class AsyncOpenAI:
             environ=os.environ if _environ is None else _environ,
         )
         self._api_key_provider = provider
+        self._http: AsyncTransport
         if isinstance(http_client, AsyncHTTPClient):
             self._http = http_client
         elif http_client is None and backend != "httpcore":
@@ -122,7 +124,7 @@ class AsyncOpenAI:
         return dict(self._config.default_query)
 
     @property
-    def http_client(self) -> AsyncHTTPClient:
+    def http_client(self) -> AsyncTransport:
         return self._http
 
     # -- resources ----------------------------------------------------------------------
@@ -198,7 +200,7 @@ class AsyncOpenAI:
         set_default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
         default_query: Optional[Mapping[str, object]] = None,
         set_default_query: Optional[Mapping[str, object]] = None,
-        http_client: Optional[AsyncHTTPClient] = None,
+        http_client: Optional[AsyncTransport] = None,
     ) -> AsyncOpenAI:
         """A new client with some options changed, sharing the connection pool.
 

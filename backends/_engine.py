@@ -26,9 +26,8 @@ from openai_proto._operation import Operation
 from openai_proto._request import RequestOptions, build_request
 from openai_proto._retry import RetryPolicy
 
-from ._base import TimeoutException, TransportError
+from ._base import AsyncResponse, AsyncTransport, TimeoutException, TransportError
 from ._logs import request_options
-from ._pool import AsyncHTTPClient, HTTPResponse
 
 __all__ = ["Engine", "decode_error_body", "decode_json"]
 
@@ -42,7 +41,7 @@ def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
     return decoder_for(tp)
 
 
-def decode_json(content: bytes, tp: Any, response: HTTPResponse) -> Any:
+def decode_json(content: bytes, tp: Any, response: AsyncResponse) -> Any:
     """Decode a 2xx body into ``tp``; a body that does not fit is an
     :class:`APIResponseValidationError` carrying the raw text."""
     from openai_proto.types import decode
@@ -83,7 +82,7 @@ class Engine:
         self,
         *,
         config: ClientConfig,
-        http: AsyncHTTPClient,
+        http: AsyncTransport,
         key_provider: Optional[KeyProvider] = None,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
@@ -104,7 +103,7 @@ class Engine:
         options: Optional[RequestOptions] = None,
         read_body: bool = True,
         extra_headers: Optional[Mapping[str, str]] = None,
-    ) -> HTTPResponse:
+    ) -> AsyncResponse:
         """Send with retries; return a 2xx response (body read unless ``read_body=False``).
 
         Retries cover everything up to the end of a non-streamed body, and up to the

@@ -2,8 +2,8 @@
 
 httpcore brings its own connection pool and HTTP/1.1 (and HTTP/2) machinery, so this
 driver replaces the engine's pool rather than its network streams: it offers the surface
-the engine uses from :class:`~backends._pool.AsyncHTTPClient` (``send``, ``backend``,
-``aclose``) and returns responses with the surface of :class:`~backends._pool.HTTPResponse`.
+the engine uses (:class:`~backends._base.AsyncTransport`: ``send``, ``backend``,
+``aclose``) and returns :class:`~backends._base.AsyncResponse` objects.
 Both run on asyncio and trio (httpcore picks its network backend through sniffio).
 
 Failures are translated in one table per library into the driver-level exceptions of
@@ -35,7 +35,6 @@ from typing import (
 )
 
 import httpcore
-import sniffio
 
 from openai_proto._exceptions import LocalProtocolError
 from openai_proto._headers import Headers
@@ -44,6 +43,8 @@ from openai_proto._request import Request
 
 from ._base import (
     AsyncBackend,
+    AsyncResponse,
+    AsyncTransport,
     ConnectError,
     ConnectTimeout,
     PoolTimeout,
@@ -55,7 +56,7 @@ from ._base import (
     default_ssl_context,
     map_exceptions,
 )
-from ._pool import AsyncHTTPClient, HTTPResponse, load_backend
+from ._pool import AsyncHTTPClient, LoopBinding
 
 __all__ = ["HttpcoreHTTPClient", "HttpxHTTPClient", "adapt_http_client"]
 
@@ -115,14 +116,14 @@ async def _closing(it: AsyncIterator[bytes]) -> AsyncIterator[AsyncIterator[byte
             await aclose()
 
 
-class _AdaptedResponse(HTTPResponse):
-    """A response of an adapted library with :class:`HTTPResponse`'s surface.
+class _AdaptedResponse:
+    """A response of an adapted library (an :class:`~backends._base.AsyncResponse`).
 
     ``chunks`` yields decoded body pieces with errors already translated; ``close`` frees
     the library's connection (it closes it when the body was not read to the end).
     """
 
-    def __init__(  # the native response's constructor takes pool internals; not this one
+    def __init__(
         self,
         *,
         status_code: int,
@@ -178,35 +179,20 @@ class _AdaptedResponse(HTTPResponse):
             await close()
 
 
-class _AdaptedHTTPClient(AsyncHTTPClient):
+class _AdaptedHTTPClient:
     """Base of the adapters: one event-loop library per client, and ``backend.sleep``.
 
-    Subclasses :class:`AsyncHTTPClient` so the engine and the facade accept it; none of
-    the native pool's state or methods is used (``send`` is the library's).
+    Implements :class:`~backends._base.AsyncTransport`, as the native pool does.
     """
 
-    def __init__(self) -> None:  # deliberately not the native pool's constructor
-        self._library: Optional[str] = None
-        self._sleeper: Optional[AsyncBackend] = None
+    def __init__(self) -> None:
+        self._binding = LoopBinding()
         self._closed = False
 
     @property
     def backend(self) -> AsyncBackend:
-        """The running loop's primitives (the engine sleeps with them between retries).
-
-        The adapted libraries keep locks and sockets of the loop they were first used on:
-        using one client from another event-loop library is an error, not a hang.
-        """
-        library = sniffio.current_async_library()
-        if self._sleeper is None:
-            self._sleeper = load_backend(library)
-            self._library = library
-        elif library != self._library:
-            raise RuntimeError(
-                f"this client was first used under {self._library} and cannot be used "
-                f"under {library}; create one client per event loop library"
-            )
-        return self._sleeper
+        """The running loop's primitives (the engine sleeps with them between retries)."""
+        return self._binding.get()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -245,7 +231,7 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
         self.pool = pool
         self._errors = _Errors(_HTTPCORE_ERRORS, _HTTPCORE_LOCAL)
 
-    async def send(self, request: Request) -> HTTPResponse:
+    async def send(self, request: Request) -> AsyncResponse:
         """Send ``request``; return once the response head has arrived."""
         self._check_open()
         _ = self.backend  # one loop library per client
@@ -363,7 +349,7 @@ class HttpxHTTPClient(_AdaptedHTTPClient):
         table, local = _httpx_tables()
         self._errors = _Errors(table, local)
 
-    async def send(self, request: Request) -> HTTPResponse:
+    async def send(self, request: Request) -> AsyncResponse:
         import httpx
 
         self._check_open()
@@ -404,7 +390,7 @@ class HttpxHTTPClient(_AdaptedHTTPClient):
         return f"<HttpxHTTPClient client={self.client!r}>"
 
 
-def adapt_http_client(http_client: object = None) -> AsyncHTTPClient:
+def adapt_http_client(http_client: object = None) -> AsyncTransport:
     """The engine's HTTP client for ``AsyncOpenAI(http_client=...)``.
 
     ``None``: a new httpcore pool (``backend="httpcore"``); an ``httpcore`` async pool or
@@ -414,6 +400,8 @@ def adapt_http_client(http_client: object = None) -> AsyncHTTPClient:
     if http_client is None:
         return HttpcoreHTTPClient()
     if isinstance(http_client, AsyncHTTPClient):
+        return http_client
+    if isinstance(http_client, (HttpcoreHTTPClient, HttpxHTTPClient)):
         return http_client
     if isinstance(http_client, httpcore.AsyncConnectionPool):
         return HttpcoreHTTPClient(http_client)

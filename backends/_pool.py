@@ -71,6 +71,37 @@ def load_backend(name: str) -> AsyncBackend:
     raise ValueError(f"unknown backend {name!r}; expected 'auto', 'asyncio' or 'trio'")
 
 
+class LoopBinding:
+    """The driver of the event-loop library a client is used under, chosen on first use.
+
+    A client holds sockets and locks of one loop library; using it under another one is a
+    clear ``RuntimeError``, never a silent cross-loop hang. ``"auto"`` picks the library
+    from the running loop (sniffio); a name or a driver object fixes it.
+    """
+
+    def __init__(self, backend: Union[str, AsyncBackend] = "auto") -> None:
+        self._wanted = backend if isinstance(backend, str) else backend.name
+        self._backend: Optional[AsyncBackend] = None if isinstance(backend, str) else backend
+
+    @property
+    def name(self) -> str:
+        return self._wanted
+
+    def get(self) -> AsyncBackend:
+        library = sniffio.current_async_library()
+        backend = self._backend
+        if backend is None:
+            backend = self._backend = load_backend(
+                library if self._wanted == "auto" else self._wanted
+            )
+        if backend.name != library:
+            raise RuntimeError(
+                f"this client runs on {backend.name} and cannot be used under {library}; "
+                "create one client per event loop library"
+            )
+        return backend
+
+
 class _StaleConnection(Exception):
     """A reused connection failed before any response byte: replay on a fresh one."""
 
@@ -177,8 +208,7 @@ class AsyncHTTPClient:
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
-        self._backend_name = backend if isinstance(backend, str) else backend.name
-        self._backend: Optional[AsyncBackend] = None if isinstance(backend, str) else backend
+        self._binding = LoopBinding(backend)
         self._ssl_context = ssl_context
         self._max_connections = max_connections
         self._max_keepalive = max_keepalive_connections
@@ -193,22 +223,11 @@ class AsyncHTTPClient:
     # -- driver selection -------------------------------------------------------------
     @property
     def backend(self) -> AsyncBackend:
-        """The driver; with ``"auto"``, chosen from the running loop on first use.
-
-        One pool serves one event-loop library: using it from another one is an error,
-        never a silent cross-loop hang.
-        """
-        library = sniffio.current_async_library()
-        if self._backend is None:
-            name = library if self._backend_name == "auto" else self._backend_name
-            self._backend = load_backend(name)
-            self._slots = self._backend.semaphore(self._max_connections)
-        elif self._backend.name != library and self._backend_name == "auto":
-            raise RuntimeError(
-                f"this client was first used under {self._backend.name} and cannot be used "
-                f"under {library}; create one client per event loop library"
-            )
-        return self._backend
+        """The driver of the running loop library (see :class:`LoopBinding`)."""
+        backend = self._binding.get()
+        if self._slots is None:
+            self._slots = backend.semaphore(self._max_connections)
+        return backend
 
     def _ssl(self) -> ssl.SSLContext:
         if self._ssl_context is None:
@@ -326,4 +345,4 @@ class AsyncHTTPClient:
         self._idle.clear()
 
     def __repr__(self) -> str:
-        return f"<AsyncHTTPClient backend={self._backend_name!r}>"
+        return f"<AsyncHTTPClient backend={self._binding.name!r}>"

@@ -15,9 +15,8 @@ from openai_proto._exceptions import (
 )
 from openai_proto._streaming import StreamItem, StreamParser, event_envelope
 
-from ._base import TimeoutException, TransportError
+from ._base import AsyncResponse, TimeoutException, TransportError
 from ._engine import _decoder
-from ._pool import HTTPResponse
 
 __all__ = ["AsyncStream"]
 
@@ -35,9 +34,9 @@ class AsyncStream(Generic[T]):
     was delivered. ``close()`` (or leaving ``async with``) releases the connection.
     """
 
-    response: HTTPResponse
+    response: AsyncResponse
 
-    def __init__(self, response: HTTPResponse, *, item_type: Any) -> None:
+    def __init__(self, response: AsyncResponse, *, item_type: Any) -> None:
         self.response = response
         self._item_type = item_type
         self._iterator = self._events()
@@ -94,7 +93,7 @@ class AsyncStream(Generic[T]):
         await self.close()
 
 
-def _decode_item(decode: Any, item: StreamItem, response: HTTPResponse) -> Any:
+def _decode_item(decode: Any, item: StreamItem, response: AsyncResponse) -> Any:
     data = event_envelope(item) if item.event.startswith("thread.") else item.data
     try:
         return decode(data)

@@ -354,7 +354,7 @@ def test_client_first_used_under_trio_refuses_asyncio(server: FakeServer, driver
 
     assert trio.run(status) == 200
     with pytest.raises(
-        RuntimeError, match="first used under trio and cannot be used under asyncio"
+        RuntimeError, match="runs on trio and cannot be used under asyncio"
     ):
         asyncio.run(status())
     trio.run(http.aclose)
