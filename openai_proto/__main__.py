@@ -1,4 +1,8 @@
-"""Command line: ``python -m openai_proto demo`` (see ``backends/_demo.py``)."""
+"""Command line: ``python -m openai_proto chat "prompt" | models | demo``.
+
+Import-safe (the purity test imports every module of the core): the commands live in
+``backends/_cli.py`` and ``backends/_demo.py`` and are imported only when run.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,13 @@ from typing import Optional, Sequence
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        print("usage: python -m openai_proto demo [--base-url URL] [--model NAME]")
-        return 0 if args else 2
-    if args[0] == "demo":
+    if args[:1] == ["demo"]:
         from backends._demo import main as demo
 
         return demo(args[1:])
-    print(f"unknown command {args[0]!r}; try: python -m openai_proto demo", file=sys.stderr)
-    return 2
+    from backends._cli import main as cli
+
+    return cli(args)
 
 
 if __name__ == "__main__":
