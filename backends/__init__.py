@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from ._pagination import AsyncPage, AsyncPaginator
     from ._pool import AsyncHTTPClient, HTTPResponse
     from ._stream import AsyncStream
+    from ._sync._client import OpenAI
+    from ._sync._pagination import SyncPage
+    from ._sync._pool import SyncHTTPClient
+    from ._sync._stream import Stream
 
 __all__ = [
     "AsyncHTTPClient",
@@ -23,6 +27,10 @@ __all__ = [
     "AsyncPaginator",
     "AsyncStream",
     "HTTPResponse",
+    "OpenAI",
+    "Stream",
+    "SyncHTTPClient",
+    "SyncPage",
 ]
 
 _WHERE = {
@@ -32,6 +40,11 @@ _WHERE = {
     "AsyncHTTPClient": "._pool",
     "HTTPResponse": "._pool",
     "AsyncStream": "._stream",
+    # the blocking facade, generated from the modules above by scripts/unasync.py
+    "OpenAI": "._sync._client",
+    "Stream": "._sync._stream",
+    "SyncHTTPClient": "._sync._pool",
+    "SyncPage": "._sync._pagination",
 }
 
 

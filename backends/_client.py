@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Type, Union
 
@@ -23,6 +24,7 @@ from ._engine import Engine, decode_json
 from ._logs import setup_logging
 from ._pagination import AsyncPaginator
 from ._pool import AsyncHTTPClient
+from ._response import BinaryResponseContent, response_view
 from ._stream import AsyncStream
 
 __all__ = ["AsyncOpenAI"]
@@ -76,6 +78,7 @@ class AsyncOpenAI:
         elif http_client is None and backend != "httpcore":
             self._http = AsyncHTTPClient(backend=backend)
         else:  # backend="httpcore", an httpcore.AsyncConnectionPool or an httpx.AsyncClient
+            # unasync: sync=from ._sockets import adapt_http_client
             from ._httpcore import adapt_http_client
 
             self._http = adapt_http_client(http_client)
@@ -141,6 +144,18 @@ class AsyncOpenAI:
         self.__dict__[name] = resource
         return resource
 
+    @cached_property
+    def with_raw_response(self) -> Any:
+        """Every resource's methods, returning raw responses (``client.with_raw_response
+        .chat.completions.create(...)``); see :class:`backends._response.LegacyAPIResponse`."""
+        return response_view(self, streaming=False)
+
+    @cached_property
+    def with_streaming_response(self) -> Any:
+        """Every resource's methods as ``async with`` context managers yielding the response
+        before its body is read; see :class:`backends._response.AsyncAPIResponse`."""
+        return response_view(self, streaming=True)
+
     # -- what generated resources call --------------------------------------------------
     async def _request(
         self,
@@ -168,7 +183,7 @@ class AsyncOpenAI:
         )
         content = await response.aread()
         if op.binary:
-            return content
+            return BinaryResponseContent(response, content)
         if op.response_type is None:
             return None
         return decode_json(content, resolve_type(op.response_type), response)
@@ -182,7 +197,12 @@ class AsyncOpenAI:
         body: Optional[Mapping[str, object]] = None,
         options: RequestOptions,
     ) -> AsyncPaginator[Any]:
-        return AsyncPaginator(self, op, path_params=path_params, query=query, options=options)
+        # The blocking list() returns the first page itself, as the official sync client.
+        # unasync: sync=from ._pagination import _ListCall
+        # unasync: sync=return _ListCall(op, path_params, query, options, body).fetch(self, {})
+        return AsyncPaginator(
+            self, op, path_params=path_params, query=query, options=options, body=body
+        )
 
     # -- copies and lifetime ------------------------------------------------------------
     def copy(

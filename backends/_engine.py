@@ -8,6 +8,7 @@ randomness, the driver's sleep — and logs what the core decided.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from typing import Any, Awaitable, Callable, Mapping, Optional
@@ -28,6 +29,7 @@ from openai_proto._retry import RetryPolicy
 
 from ._base import AsyncResponse, AsyncTransport, TimeoutException, TransportError
 from ._logs import request_options
+from ._pool import upload_size
 
 __all__ = ["Engine", "decode_error_body", "decode_json"]
 
@@ -124,7 +126,11 @@ class Engine:
                 body=body,
                 options=options,
                 extra_headers=extra_headers,
+                token_bytes=os.urandom,
+                file_size=upload_size,
             )
+            # An upload read from a stream that cannot be rewound is sent only once.
+            replayable = request.upload is None or request.upload.replayable
             if log.isEnabledFor(logging.DEBUG):  # headers redacted by SensitiveHeadersFilter
                 log.debug("Request options: %s", request_options(request, retries_taken))
             try:
@@ -145,7 +151,7 @@ class Engine:
                     now=self._clock(),
                     random=self._rng(),
                 )
-                if not decision.retry:
+                if not decision.retry or not replayable:
                     log.info("%s %s failed: %s", request.method, request.url, exc)
                     raise (
                         APITimeoutError(request) if timeout else APIConnectionError(request=request)
@@ -166,7 +172,7 @@ class Engine:
                     now=self._clock(),
                     random=self._rng(),
                 )
-                if not decision.retry:
+                if not decision.retry or not replayable:
                     raise make_status_error(response, decode_error_body(content))
                 log.info("retrying in %.3f s (%s)", decision.delay, decision.reason)
             await self.http.backend.sleep(decision.delay)

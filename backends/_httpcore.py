@@ -32,6 +32,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    Union,
 )
 
 import httpcore
@@ -56,7 +57,7 @@ from ._base import (
     default_ssl_context,
     map_exceptions,
 )
-from ._pool import AsyncHTTPClient, LoopBinding
+from ._pool import AsyncHTTPClient, LoopBinding, aiter_upload
 
 __all__ = ["HttpcoreHTTPClient", "HttpxHTTPClient", "adapt_http_client"]
 
@@ -243,7 +244,7 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
                 scheme=origin.scheme, host=origin.host, port=origin.port, target=request.target
             ),
             headers=_encode_headers(request.headers, request.body),
-            content=request.body,
+            content=_content(request),
             extensions={
                 "timeout": {
                     "connect": timeout.connect,
@@ -295,6 +296,12 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
 
     def __repr__(self) -> str:
         return f"<HttpcoreHTTPClient pool={self.pool!r}>"
+
+
+def _content(request: Request) -> Union[bytes, AsyncIterator[bytes], None]:
+    """The body to hand over: bytes, or a multipart upload streamed in 64 KiB pieces (its
+    framing headers are already in ``request.headers``)."""
+    return request.body if request.upload is None else aiter_upload(request.upload)
 
 
 def _encode_headers(
@@ -360,7 +367,7 @@ class HttpxHTTPClient(_AdaptedHTTPClient):
                 request.method,
                 request.url,
                 headers=request.headers,
-                content=request.body,
+                content=_content(request),
                 timeout=httpx.Timeout(
                     None, connect=t.connect, read=t.read, write=t.write, pool=t.pool
                 ),

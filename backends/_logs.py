@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, Final, List, Mapping
 
+from openai_proto._headers import REDACTED, SENSITIVE_HEADERS
 from openai_proto._request import Request
 
 __all__ = [
@@ -29,9 +30,7 @@ __all__ = [
 
 logger: Final = logging.getLogger("openai_proto")
 
-#: Header names (lower case) whose values never reach a log record. ``x-amz-security-token``
-#: is in the official SDK's list as well (its Bedrock provider sends it).
-SENSITIVE_HEADERS: Final = frozenset({"authorization", "api-key", "x-amz-security-token"})
+# Header names (lower case) whose values never reach a log record: one list, the core's.
 
 #: Accepted ``OPENAI_LOG`` values, as in the official SDK's ``_utils/_logs.py``.
 LOG_LEVELS: Final = {
@@ -42,7 +41,6 @@ LOG_LEVELS: Final = {
     "critical": logging.CRITICAL,
 }
 
-REDACTED: Final = "<redacted>"
 
 # e.g. [2025-01-31 14:12:26 - openai_proto:161 - INFO] HTTP Request: POST https://... "200"
 _FORMAT: Final = "[%(asctime)s - %(name)s:%(lineno)d - %(levelname)s] %(message)s"

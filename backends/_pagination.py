@@ -104,7 +104,9 @@ class AsyncPage(Generic[T]):
 
 
 class _ListCall:
-    __slots__ = ("op", "options", "path_params", "query")
+    """One list call's arguments; each page repeats them with the next-page query."""
+
+    __slots__ = ("body", "op", "options", "path_params", "query")
 
     def __init__(
         self,
@@ -112,22 +114,29 @@ class _ListCall:
         path_params: Mapping[str, str],
         query: Optional[Mapping[str, object]],
         options: RequestOptions,
+        body: Optional[Mapping[str, object]] = None,
     ) -> None:
         self.op = op
         self.path_params = path_params
         self.query = query
         self.options = options
+        self.body = body  # a few list endpoints are POSTs (vector_stores.search)
 
     async def fetch(self, client: AsyncOpenAI, extra: Mapping[str, object]) -> AsyncPage[Any]:
         query = {**(self.query or {}), **extra}
         response = await client._engine.send(
-            self.op, path_params=self.path_params, query=query, options=self.options
+            self.op,
+            path_params=self.path_params,
+            query=query,
+            body=self.body,
+            options=self.options,
         )
         item = resolve_type(self.op.response_type) if self.op.response_type else Any
         body = decode_json(await response.aread(), _page_body(item), response)
         return AsyncPage(client, self, body, response.headers.get("x-request-id"))
 
 
+# unasync: async-only
 class AsyncPaginator(Generic[T]):
     """What ``list()`` returns: awaitable (first page) and async-iterable (every item)."""
 
@@ -139,9 +148,10 @@ class AsyncPaginator(Generic[T]):
         path_params: Mapping[str, str],
         query: Optional[Mapping[str, object]],
         options: RequestOptions,
+        body: Optional[Mapping[str, object]] = None,
     ) -> None:
         self._client = client
-        self._call = _ListCall(op, path_params, query, options)
+        self._call = _ListCall(op, path_params, query, options, body)
 
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
         return self._call.fetch(self._client, {}).__await__()

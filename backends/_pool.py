@@ -17,15 +17,20 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import ssl
+import stat
 import time
 from collections import deque
-from typing import AsyncIterator, Deque, Dict, List, Optional, Union
+from typing import Any, AsyncIterator, Deque, Dict, Generator, Iterator, List, Optional, Union
 
+# unasync: sync=import threading
+# unasync: sync=from ._sockets import LoopBinding, load_backend
 import sniffio
 
 from openai_proto._config import Origin
-from openai_proto._exceptions import RemoteProtocolError
+from openai_proto._exceptions import LocalProtocolError, RemoteProtocolError
 from openai_proto._headers import Headers
 from openai_proto._http11 import (
     NEED_DATA,
@@ -34,6 +39,7 @@ from openai_proto._http11 import (
     ResponseEnded,
     ResponseStarted,
 )
+from openai_proto._multipart import FilePart, MultipartBody
 from openai_proto._request import Request
 
 from ._base import (
@@ -41,6 +47,7 @@ from ._base import (
     AsyncNetworkStream,
     AsyncSemaphore,
     TransportError,
+    WriteError,
     default_ssl_context,
 )
 
@@ -49,6 +56,7 @@ __all__ = ["AsyncHTTPClient", "HTTPResponse", "load_backend"]
 READ_SIZE = 64 * 1024
 
 
+# unasync: async-only
 def load_backend(name: str) -> AsyncBackend:
     """Import a driver by name, lazily (so trio is only imported by trio users)."""
     if name == "asyncio":
@@ -71,6 +79,7 @@ def load_backend(name: str) -> AsyncBackend:
     raise ValueError(f"unknown backend {name!r}; expected 'auto', 'asyncio' or 'trio'")
 
 
+# unasync: async-only
 class LoopBinding:
     """The driver of the event-loop library a client is used under, chosen on first use.
 
@@ -219,14 +228,20 @@ class AsyncHTTPClient:
         self._slots: Optional[AsyncSemaphore] = None
         self._active = 0
         self._closed = False
+        # The idle list changes only between awaits, so one event loop needs no lock; the
+        # blocking pool is shared by threads and takes a real one (re-entrant: a body
+        # iterator finalised by the garbage collector may return its connection).
+        # unasync: sync=self._lock = threading.RLock()
+        self._lock = contextlib.nullcontext()
 
     # -- driver selection -------------------------------------------------------------
     @property
     def backend(self) -> AsyncBackend:
         """The driver of the running loop library (see :class:`LoopBinding`)."""
         backend = self._binding.get()
-        if self._slots is None:
-            self._slots = backend.semaphore(self._max_connections)
+        with self._lock:
+            if self._slots is None:
+                self._slots = backend.semaphore(self._max_connections)
         return backend
 
     def _ssl(self) -> ssl.SSLContext:
@@ -279,10 +294,16 @@ class AsyncHTTPClient:
 
     async def _exchange(self, conn: _Connection, request: Request, *, reused: bool) -> HTTPResponse:
         http, stream = conn.http, conn.stream
-        data = http.send_request(request.method, request.target, request.headers, request.body)
+        upload = request.upload
+        data = b""
+        if upload is None:
+            data = http.send_request(request.method, request.target, request.headers, request.body)
         got_bytes = False
         try:
-            await stream.write(data, request.timeout.write)
+            if upload is None:
+                await stream.write(data, request.timeout.write)
+            else:
+                await self._send_upload(http, stream, request, upload)
             timeout = request.timeout.read
             while True:
                 event = http.next_event()
@@ -301,48 +322,172 @@ class AsyncHTTPClient:
                 else:  # pragma: no cover - the machine yields ResponseStarted first
                     raise RemoteProtocolError(f"unexpected event before response: {event!r}")
         except (TransportError, RemoteProtocolError) as exc:
-            if reused and not got_bytes:
+            # A body read from a stream that cannot be rewound is never sent twice.
+            if reused and not got_bytes and (upload is None or upload.replayable):
                 raise _StaleConnection from exc
             raise
 
+    async def _send_upload(
+        self,
+        http: HTTP11Connection,
+        stream: AsyncNetworkStream,
+        request: Request,
+        upload: MultipartBody,
+    ) -> None:
+        """Write the head, then the body as it is read, in writes of about UPLOAD_CHUNK.
+
+        A write that fails mid-body ends the upload quietly: the server may have answered
+        early (a 401, a 413) and closed its side, and that answer is worth more than the
+        write error; if none comes, reading fails and reports the broken connection.
+        """
+        timeout = request.timeout.write
+        pending = [http.start_request(request.method, request.target, request.headers)]
+        size = len(pending[0])
+        pieces = iter_upload(upload)
+        try:
+            for piece in pieces:
+                pending.append(http.send_body(piece))
+                size += len(piece)
+                if size >= UPLOAD_CHUNK:
+                    await stream.write(b"".join(pending), timeout)
+                    pending.clear()
+                    size = 0
+            pending.append(http.end_request())
+            await stream.write(b"".join(pending), timeout)
+        except WriteError:
+            return
+        finally:
+            pieces.close()
+
     # -- pool bookkeeping -------------------------------------------------------------
     def _take_idle(self, origin: Origin) -> Optional[_Connection]:
-        idle = self._idle.get(origin)
-        now = time.monotonic()
-        while idle:
-            conn = idle.pop()
-            if now - conn.idle_since > self._keepalive_expiry or conn.stream.is_readable():
-                conn.stream.abort()
-                continue
-            return conn
-        return None
+        with self._lock:
+            idle = self._idle.get(origin)
+            now = time.monotonic()
+            while idle:
+                conn = idle.pop()
+                if now - conn.idle_since > self._keepalive_expiry or conn.stream.is_readable():
+                    conn.stream.abort()
+                    continue
+                return conn
+            return None
 
     def _finish(self, conn: _Connection, *, reusable: bool) -> None:
         """Return ``conn`` to the pool or abort it, and free its slot (exactly once)."""
         http = conn.http
-        if reusable and not self._closed and http.is_reusable:
-            http.start_next_cycle()
-            conn.idle_since = time.monotonic()
-            idle = self._idle.setdefault(conn.origin, deque())
-            idle.append(conn)
-            while sum(len(q) for q in self._idle.values()) > self._max_keepalive:
-                idle.popleft().stream.abort()
-        else:
-            conn.stream.abort()
+        with self._lock:
+            if reusable and not self._closed and http.is_reusable:
+                http.start_next_cycle()
+                conn.idle_since = time.monotonic()
+                idle = self._idle.setdefault(conn.origin, deque())
+                idle.append(conn)
+                while sum(len(q) for q in self._idle.values()) > self._max_keepalive:
+                    idle.popleft().stream.abort()
+            else:
+                conn.stream.abort()
         if self._slots is not None:
             self._slots.release()
 
     def idle_connections(self) -> int:
         """How many kept-alive connections wait in the pool (for tests and metrics)."""
-        return sum(len(q) for q in self._idle.values())
+        with self._lock:
+            return sum(len(q) for q in self._idle.values())
 
     async def aclose(self) -> None:
         """Close every idle connection; responses still open are aborted as they finish."""
-        self._closed = True
-        for queue in self._idle.values():
-            while queue:
-                queue.pop().stream.abort()
-        self._idle.clear()
+        with self._lock:
+            self._closed = True
+            for queue in self._idle.values():
+                while queue:
+                    queue.pop().stream.abort()
+            self._idle.clear()
 
     def __repr__(self) -> str:
         return f"<AsyncHTTPClient backend={self._binding.name!r}>"
+
+
+# -- streamed request bodies (multipart uploads) ----------------------------------------
+
+#: Largest piece of a file read (and written) at a time while uploading.
+UPLOAD_CHUNK = 64 * 1024
+
+
+def upload_size(source: Any) -> Optional[int]:
+    """The size of a file to upload, measured without reading it; ``None`` for a stream
+    that cannot seek (it is then sent chunked and cannot be replayed).
+
+    Paths are ``os.stat``-ed; seekable file objects are measured the way httpx does
+    (``os.fstat`` of a regular file, else seek to the end and back) and are later sent
+    from offset 0. Passed to ``build_request`` as its ``file_size``.
+    """
+    if isinstance(source, os.PathLike):
+        return os.stat(source).st_size
+    try:
+        seekable = getattr(source, "seekable", None)
+        if callable(seekable) and not seekable():
+            return None
+        try:
+            info = os.fstat(source.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
+        else:
+            if stat.S_ISREG(info.st_mode):
+                return info.st_size
+        position = source.tell()
+        end: int = source.seek(0, os.SEEK_END)
+        source.seek(position)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def iter_upload(upload: MultipartBody) -> Generator[bytes, None, None]:
+    """The body's bytes in pieces of at most :data:`UPLOAD_CHUNK`, reading files as it goes.
+
+    Paths are opened here and closed at the end (or when the iterator is closed); a sized
+    file object is rewound to offset 0 first, so each attempt sends the same bytes. Reads
+    block, but only for one small piece at a time.
+    """
+    for segment in upload.segments:
+        if isinstance(segment, bytes):
+            view = memoryview(segment)
+            for start in range(0, len(view), UPLOAD_CHUNK):
+                yield bytes(view[start : start + UPLOAD_CHUNK])
+        elif isinstance(segment.source, os.PathLike):
+            with open(segment.source, "rb") as file:
+                yield from _read_file(file, segment)
+        else:
+            if segment.size is not None:
+                segment.source.seek(0)
+            yield from _read_file(segment.source, segment)
+
+
+def _read_file(file: Any, part: FilePart) -> Iterator[bytes]:
+    remaining = part.size
+    while remaining is None or remaining > 0:
+        data = file.read(UPLOAD_CHUNK if remaining is None else min(UPLOAD_CHUNK, remaining))
+        if not data:
+            break
+        if not isinstance(data, bytes):
+            if isinstance(data, str):
+                raise TypeError("multipart file uploads need a file opened in binary mode")
+            data = bytes(data)
+        if remaining is not None:
+            remaining -= len(data)
+        yield data
+    if remaining:
+        raise LocalProtocolError(
+            f"{part.source!r} ended {remaining} bytes short of the {part.size} bytes measured "
+            "before the upload (was it truncated meanwhile?)"
+        )
+
+
+# unasync: async-only
+async def aiter_upload(upload: MultipartBody) -> AsyncIterator[bytes]:
+    """:func:`iter_upload` as an async iterator (for HTTP libraries that take one as a body)."""
+    pieces = iter_upload(upload)
+    try:
+        for piece in pieces:
+            yield piece
+    finally:
+        pieces.close()

@@ -4,7 +4,8 @@ It is the peer our client is tested against, so it shares no code with ``openai_
 it is written with starlette and served by uvicorn (h11), with the stdlib ``json`` encoder.
 Response shapes follow the OpenAPI spec (``CreateChatCompletionResponse``,
 ``CreateChatCompletionStreamResponse``, ``CreateEmbeddingResponse``, ``ListModelsResponse``,
-``Model``, ``DeleteModelResponse``, ``ErrorResponse``).
+``Model``, ``DeleteModelResponse``, ``ErrorResponse``, ``OpenAIFile``, ``ListFilesResponse``).
+Uploads (``POST /v1/files``) are parsed with starlette's form parser (python-multipart).
 
 In-process use::
 
@@ -188,6 +189,10 @@ class FakeState:
         self.stream_delay = stream_delay
         self.models: Dict[str, Dict[str, Any]] = _default_models()
         self.connection_counter: Optional[Callable[[], int]] = None
+        #: Uploaded files by id: ``object`` (the API's file object), ``sha256``, ``size``,
+        #: ``content_type`` and ``fields`` (the other form fields) of the upload, and
+        #: ``content`` when it is at most ``KEPT_FILE_BYTES`` (else ``None``).
+        self.files: Dict[str, Dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._requests: List[RecordedRequest] = []
         self._scripts: Dict[str, Deque[Reply]] = {}
@@ -220,6 +225,7 @@ class FakeState:
         with self._lock:
             self._requests.clear()
             self._scripts.clear()
+            self.files.clear()
             self._counter = 0
             self.api_key = None
             self.stream_delay = 0.0
@@ -354,10 +360,13 @@ class _FrontDoor:
             await self.app(scope, receive, send_with_id)
             return
 
-        body = await _read_body(receive)
+        headers = _decode_headers(scope["headers"])
+        # Uploads go to their endpoint unbuffered (recorded without their body), so a large
+        # one never sits in memory whole.
+        streamed = headers.get("content-type", "").startswith("multipart/form-data")
+        body = b"" if streamed else await _read_body(receive)
         if body is None:  # the client went away before sending the whole body
             return
-        headers = _decode_headers(scope["headers"])
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         self.state.record(
             RecordedRequest(
@@ -393,7 +402,7 @@ class _FrontDoor:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send_with_id)
+        await self.app(scope, receive if streamed else replay, send_with_id)
 
 
 async def _read_body(receive: Receive) -> Optional[bytes]:
@@ -712,6 +721,169 @@ async def _delete_model(request: Request) -> Response:
 
 
 # --------------------------------------------------------------------------------------
+# /v1/files and /v1/audio/speech
+# --------------------------------------------------------------------------------------
+
+#: Uploads up to this size keep their content for ``GET /v1/files/{id}/content``; larger
+#: ones keep only their size and SHA-256 (nothing large stays in memory).
+KEPT_FILE_BYTES = 8 * 1024 * 1024
+_HASH_CHUNK = 64 * 1024
+_SPEECH_TYPES = {
+    "mp3": "audio/mpeg",
+    "opus": "audio/opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "wav": "audio/wav",
+    "pcm": "audio/pcm",
+}
+
+
+def _file_not_found(file_id: str) -> JSONResponse:
+    return _error(404, f"No such File object: {file_id}", param="id")
+
+
+async def _create_file(request: Request) -> Response:
+    """``multipart/form-data`` upload, parsed by starlette (python-multipart): the file is
+    spooled to disk by the parser and hashed here in small pieces."""
+    state: FakeState = request.app.state.fake
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        return _error(400, "Expected a multipart/form-data request body.")
+    try:
+        form = await request.form()
+    except Exception as exc:  # starlette's MultiPartException, or a broken body
+        return _error(400, f"Invalid multipart body: {exc}")
+    try:
+        upload = form.get("file")
+        purpose = form.get("purpose")
+        if upload is None or isinstance(upload, str):
+            return _error(400, "Missing required parameter: 'file'.", param="file")
+        if not isinstance(purpose, str):
+            return _error(400, "Missing required parameter: 'purpose'.", param="purpose")
+        digest = hashlib.sha256()
+        size = 0
+        # UploadFile.size is counted by the parser: a large upload keeps nothing.
+        kept: Optional[List[bytes]] = None if (upload.size or 0) > KEPT_FILE_BYTES else []
+        while True:
+            piece = await upload.read(_HASH_CHUNK)
+            if not piece:
+                break
+            digest.update(piece)
+            size += len(piece)
+            if kept is not None and size <= KEPT_FILE_BYTES:
+                kept.append(piece)
+            else:
+                kept = None
+        file_id = f"file-{len(state.files) + 1:06d}"
+        obj: Dict[str, Any] = {
+            "id": file_id,
+            "object": "file",
+            "bytes": size,
+            "created_at": CREATED,
+            "filename": upload.filename or "",
+            "purpose": purpose,
+            "status": "processed",
+        }
+        state.files[file_id] = {
+            "object": obj,
+            "sha256": digest.hexdigest(),
+            "size": size,
+            "content_type": upload.content_type,
+            "fields": [(k, v) for k, v in form.multi_items() if isinstance(v, str)],
+            "content": None if kept is None else b"".join(kept),
+        }
+        return JSONResponse(obj)
+    finally:
+        await form.close()
+
+
+async def _list_files(request: Request) -> Response:
+    """Cursor pagination as the API does it: ``after`` (an id), ``limit``, ``order``."""
+    state: FakeState = request.app.state.fake
+    params = request.query_params
+    try:
+        limit = int(params.get("limit", "10000"))
+    except ValueError:
+        return _error(400, "Invalid 'limit': expected an integer.", param="limit")
+    if not 1 <= limit <= 10000:
+        return _error(400, "Invalid 'limit': expected 1 to 10000.", param="limit")
+    order = params.get("order", "desc")
+    purpose = params.get("purpose")
+    files = [f["object"] for f in state.files.values()]
+    if purpose:
+        files = [f for f in files if f["purpose"] == purpose]
+    if order == "desc":
+        files.reverse()
+    after = params.get("after")
+    if after:
+        ids = [f["id"] for f in files]
+        if after not in ids:
+            return _error(400, f"Invalid 'after': no file {after}.", param="after")
+        files = files[ids.index(after) + 1 :]
+    page = files[:limit]
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(files) > limit,
+        }
+    )
+
+
+async def _retrieve_file(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    file_id: str = request.path_params["file_id"]
+    found = state.files.get(file_id)
+    return _file_not_found(file_id) if found is None else JSONResponse(found["object"])
+
+
+async def _file_content(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    file_id: str = request.path_params["file_id"]
+    found = state.files.get(file_id)
+    if found is None:
+        return _file_not_found(file_id)
+    if found["content"] is None:
+        return _error(400, f"The content of {file_id} is too large to keep in this server.")
+    return Response(found["content"], media_type="application/octet-stream")
+
+
+def _speech_block(model: str, voice: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\0{voice}\0{text}".encode()).digest() * 32
+
+
+async def _speech(request: Request) -> Response:
+    """Deterministic "audio": one KiB per byte of UTF-8 ``input``, each KiB the SHA-256 of
+    ``model NUL voice NUL input`` repeated; streamed in 64 KiB pieces."""
+    body = _parse_json(await request.body())
+    if not isinstance(body, dict):
+        return _error(400, "We could not parse the JSON body of your request.")
+    model, text, voice = body.get("model"), body.get("input"), body.get("voice")
+    if isinstance(voice, dict):
+        voice = voice.get("id")
+    for name, value in (("model", model), ("input", text), ("voice", voice)):
+        if not isinstance(value, str) or not value:
+            return _error(400, f"Missing required parameter: '{name}'.", param=name)
+    assert isinstance(model, str) and isinstance(text, str) and isinstance(voice, str)
+    fmt = body.get("response_format") or "mp3"
+    if fmt not in _SPEECH_TYPES:
+        return _error(400, f"Invalid 'response_format': {fmt!r}.", param="response_format")
+    block = _speech_block(model, voice, text)
+    count = len(text.encode("utf-8"))
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, count, 64):
+            yield block * min(64, count - start)
+
+    return StreamingResponse(
+        pieces(),
+        media_type=_SPEECH_TYPES[fmt],
+        headers={"content-length": str(count * len(block))},
+    )
+
+
+# --------------------------------------------------------------------------------------
 # /_control/*
 # --------------------------------------------------------------------------------------
 
@@ -776,6 +948,11 @@ def create_app(state: FakeState) -> Starlette:
         Route("/v1/models", _list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", _retrieve_model, methods=["GET"]),
         Route("/v1/models/{model:path}", _delete_model, methods=["DELETE"]),
+        Route("/v1/files", _create_file, methods=["POST"]),
+        Route("/v1/files", _list_files, methods=["GET"]),
+        Route("/v1/files/{file_id}", _retrieve_file, methods=["GET"]),
+        Route("/v1/files/{file_id}/content", _file_content, methods=["GET"]),
+        Route("/v1/audio/speech", _speech, methods=["POST"]),
         Route("/_control/script", _control_script, methods=["POST"]),
         Route("/_control/requests", _control_requests, methods=["GET"]),
         Route("/_control/reset", _control_reset, methods=["POST"]),

@@ -55,23 +55,35 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "Omit",
+    "OpenAI",
     "OpenAIError",
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
     "RemoteProtocolError",
+    "Stream",
     "Timeout",
     "UnprocessableEntityError",
+    "WebSocketConnectionClosedError",
     "__version__",
     "not_given",
     "omit",
 ]
 
 # Names served by the I/O layer, imported only when asked for.
-_FROM_BACKENDS = {"AsyncOpenAI", "AsyncStream", "AsyncHTTPClient"}
+_FROM_BACKENDS = {"AsyncOpenAI", "AsyncStream", "AsyncHTTPClient", "OpenAI", "Stream"}
+
+# ... and from a backends module that the ``backends`` package does not re-export.
+_FROM_BACKEND_MODULES = {"WebSocketConnectionClosedError": "backends._realtime"}
 
 
 def __getattr__(name: str) -> Any:
+    if name in _FROM_BACKEND_MODULES:
+        import importlib
+
+        value = getattr(importlib.import_module(_FROM_BACKEND_MODULES[name]), name)
+        globals()[name] = value
+        return value
     if name in _FROM_BACKENDS:
         import backends
 

@@ -1146,6 +1146,7 @@ audio_speech_create = Operation(
     ),
     stream_type="openai_proto.types.audio:CreateSpeechResponseStreamEvent",
     binary=True,
+    headers=(("Accept", "application/octet-stream"),),
 )
 audio_transcriptions_create = Operation(
     name="audio.transcriptions.create",
@@ -1503,6 +1504,7 @@ beta_responses_delete = Operation(
     path="/responses/{response_id}?beta=true",
     path_params=("response_id",),
     content_type="",
+    headers=(("Accept", "*/*"),),
 )
 beta_responses_input_items_list = Operation(
     name="beta.responses.input_items.list",
@@ -1878,6 +1880,7 @@ containers_delete = Operation(
     path="/containers/{container_id}",
     path_params=("container_id",),
     content_type="",
+    headers=(("Accept", "*/*"),),
 )
 containers_files_content_retrieve = Operation(
     name="containers.files.content.retrieve",
@@ -1886,6 +1889,7 @@ containers_files_content_retrieve = Operation(
     path_params=("container_id", "file_id"),
     content_type="",
     binary=True,
+    headers=(("Accept", "application/binary"),),
 )
 containers_files_create = Operation(
     name="containers.files.create",
@@ -1901,6 +1905,7 @@ containers_files_delete = Operation(
     path="/containers/{container_id}/files/{file_id}",
     path_params=("container_id", "file_id"),
     content_type="",
+    headers=(("Accept", "*/*"),),
 )
 containers_files_list = Operation(
     name="containers.files.list",
@@ -2127,6 +2132,7 @@ files_content = Operation(
     path_params=("file_id",),
     content_type="",
     binary=True,
+    headers=(("Accept", "application/binary, application/json"),),
 )
 files_create = Operation(
     name="files.create",
@@ -2169,6 +2175,7 @@ files_retrieve_content = Operation(
     path_params=("file_id",),
     content_type="",
     binary=True,
+    headers=(("Accept", "application/binary, application/json"),),
 )
 fine_tuning_alpha_graders_run = Operation(
     name="fine_tuning.alpha.graders.run",
@@ -2408,6 +2415,7 @@ realtime_calls_accept = Operation(
         "truncation",
         "prompt",
     ),
+    headers=(("Accept", "*/*"),),
 )
 realtime_calls_create = Operation(
     name="realtime.calls.create",
@@ -2416,6 +2424,7 @@ realtime_calls_create = Operation(
     body_params=("sdp", "session"),
     content_type="multipart/form-data",
     binary=True,
+    headers=(("Accept", "application/sdp"),),
 )
 realtime_calls_hangup = Operation(
     name="realtime.calls.hangup",
@@ -2423,6 +2432,7 @@ realtime_calls_hangup = Operation(
     path="/realtime/calls/{call_id}/hangup",
     path_params=("call_id",),
     content_type="",
+    headers=(("Accept", "*/*"),),
 )
 realtime_calls_refer = Operation(
     name="realtime.calls.refer",
@@ -2430,6 +2440,7 @@ realtime_calls_refer = Operation(
     path="/realtime/calls/{call_id}/refer",
     path_params=("call_id",),
     body_params=("target_uri",),
+    headers=(("Accept", "*/*"),),
 )
 realtime_calls_reject = Operation(
     name="realtime.calls.reject",
@@ -2437,6 +2448,7 @@ realtime_calls_reject = Operation(
     path="/realtime/calls/{call_id}/reject",
     path_params=("call_id",),
     body_params=("status_code",),
+    headers=(("Accept", "*/*"),),
 )
 realtime_client_secrets_create = Operation(
     name="realtime.client_secrets.create",
@@ -2522,6 +2534,7 @@ responses_delete = Operation(
     path="/responses/{response_id}",
     path_params=("response_id",),
     content_type="",
+    headers=(("Accept", "*/*"),),
 )
 responses_input_items_list = Operation(
     name="responses.input_items.list",
@@ -2569,6 +2582,7 @@ skills_content_retrieve = Operation(
     path_params=("skill_id",),
     content_type="",
     binary=True,
+    headers=(("Accept", "application/binary, application/zip, application/json"),),
 )
 skills_create = Operation(
     name="skills.create",
@@ -2619,6 +2633,7 @@ skills_versions_content_retrieve = Operation(
     path_params=("skill_id", "version"),
     content_type="",
     binary=True,
+    headers=(("Accept", "application/binary, application/zip, application/json"),),
 )
 skills_versions_create = Operation(
     name="skills.versions.create",
@@ -2864,6 +2879,7 @@ videos_download_content = Operation(
     query_params=("variant",),
     content_type="",
     binary=True,
+    headers=(("Accept", "application/binary, video/mp4, image/webp, application/json"),),
 )
 videos_edit = Operation(
     name="videos.edit",

@@ -22,12 +22,23 @@ from typing import (
     overload,
 )
 
-__all__ = ["Headers"]
+__all__ = ["SENSITIVE_HEADERS", "Headers", "redact"]
 
 _T = TypeVar("_T")
 
-# Values hidden by ``repr`` so credentials do not end up in logs or tracebacks.
-_SECRET_NAMES = frozenset({"authorization", "proxy-authorization", "api-key", "openai-api-key"})
+#: Header names (lower case) whose values are credentials: hidden by every ``repr`` and
+#: log record, so keys do not end up in logs or tracebacks. ``x-amz-security-token`` is in
+#: the official SDK's list too (its Bedrock provider sends it).
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "openai-api-key", "x-amz-security-token"}
+)
+_SECRET_NAMES = SENSITIVE_HEADERS
+REDACTED = "<redacted>"
+
+
+def redact(headers: Iterable[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """``headers`` with the values of :data:`SENSITIVE_HEADERS` replaced."""
+    return [(n, REDACTED if n.lower() in SENSITIVE_HEADERS else v) for n, v in headers]
 
 
 def _to_bytes(text: Union[str, bytes, bytearray, memoryview]) -> bytes:

@@ -7,12 +7,15 @@ come from an async provider and change between attempts).
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote, urlencode
 
 import msgspec
 
 from ._config import ClientConfig, Origin, split_base_url
+from ._exceptions import LocalProtocolError
+from ._headers import redact
+from ._multipart import FileSize, MultipartBody, encode_multipart, extract_files
 from ._operation import Operation
 from ._types import NOT_GIVEN, NotGiven, Omit, Timeout
 from ._version import __version__
@@ -44,6 +47,17 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
     headers: List[Tuple[str, str]]
     body: Optional[bytes]
     timeout: Timeout
+    upload: Optional[MultipartBody] = None
+    """A multipart/form-data body (then ``body`` is ``None``): the engine streams its
+    segments, reading file contents as it goes. ``headers`` already frame it."""
+
+    def __repr__(self) -> str:
+        # Every APIError carries its request: credentials must not reach tracebacks.
+        size = 0 if self.body is None else len(self.body)
+        return (
+            f"Request(method={self.method!r}, url={self.url!r}, "
+            f"headers={redact(self.headers)!r}, body=<{size} bytes>)"
+        )
 
     @property
     def url(self) -> str:
@@ -127,12 +141,19 @@ def build_request(
     body: Optional[Mapping[str, object]] = None,
     options: Optional[RequestOptions] = None,
     extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+    token_bytes: Optional[Callable[[int], bytes]] = None,
+    file_size: Optional[FileSize] = None,
 ) -> Request:
     """Build the request for ``op`` with the client's defaults and the call's options.
 
     Header precedence, lowest first: library defaults, auth/organization/project, the
     operation's fixed headers, ``default_headers``, ``extra_headers`` (the engine's) and
     the call's ``extra_headers``; an ``omit`` value removes the header.
+
+    Multipart operations need ``token_bytes`` (the boundary's random source, e.g.
+    ``os.urandom``) and take ``file_size`` to measure paths and file objects (see
+    :mod:`openai_proto._multipart`); their ``Content-Type`` and framing headers are the
+    body's own and override any caller header of those names.
     """
     options = options or RequestOptions()
     origin, base_path, base_query = split_base_url(config.base_url)
@@ -172,8 +193,15 @@ def build_request(
     put(extra_headers)
     put(options.extra_headers)
 
+    upload: Optional[MultipartBody] = None
     payload: Optional[bytes] = None
-    if op.content_type == "application/json" and op.method != "GET":
+    if op.content_type == "multipart/form-data":
+        upload = _multipart_body(op, body, options.extra_body, token_bytes, file_size)
+        headers.pop("content-length", None)
+        headers.pop("transfer-encoding", None)
+        put({"Content-Type": upload.content_type})
+        put(dict([upload.framing]))
+    elif op.content_type == "application/json" and op.method != "GET":
         merged = merge_body(body, options.extra_body)
         if op.body_params or merged:
             payload = _json_encode(merged)
@@ -182,7 +210,7 @@ def build_request(
         if extra:
             payload = _json_encode(merge_body(None, extra))
     else:
-        raise NotImplementedError(f"{op.content_type} request bodies are built by the engine")
+        raise NotImplementedError(f"{op.content_type} request bodies are not supported")
 
     host = ("Host", origin.host_header)
     header_list = [host] + [(n, v) for n, v in headers.values() if isinstance(v, str)]
@@ -194,7 +222,28 @@ def build_request(
         headers=header_list,
         body=payload,
         timeout=timeout,
+        upload=upload,
     )
+
+
+def _multipart_body(
+    op: Operation,
+    body: Optional[Mapping[str, object]],
+    extra_body: Optional[object],
+    token_bytes: Optional[Callable[[int], bytes]],
+    file_size: Optional[FileSize],
+) -> MultipartBody:
+    if token_bytes is None:
+        raise LocalProtocolError(
+            f"{op.name} sends multipart/form-data: pass token_bytes (e.g. os.urandom)"
+        )
+    merged = merge_body(body, extra_body)
+    if not isinstance(merged, Mapping):
+        raise TypeError(
+            f"Expected a mapping for a multipart request body but got {type(merged)} instead."
+        )
+    fields, files = extract_files(merged, op.file_fields)
+    return encode_multipart(fields, files, token_bytes=token_bytes, file_size=file_size)
 
 
 def _parse_query(query: str) -> List[Tuple[str, str]]:

@@ -826,9 +826,16 @@ def patch_spec(spec: Dict[str, Any]) -> None:
     }
 
 
-# Resources whose official behaviour needs more than one generated request; the client
-# maps these attributes to hand-written subclasses of the generated classes.
-RESOURCE_OVERRIDES = {"embeddings": "backends._embeddings:AsyncEmbeddings"}
+# Resources whose official behaviour needs more than generated requests: the dotted
+# attribute path under the client -> the hand-written ``module:Class`` (usually a subclass
+# of the generated class) that the client's or the parent resource's attribute returns.
+# A top-level path the spec does not generate (``webhooks``) is added to ``TOP_LEVEL``.
+RESOURCE_OVERRIDES = {
+    "beta.realtime": "backends._realtime:AsyncBetaRealtime",
+    "embeddings": "backends._embeddings:AsyncEmbeddings",
+    "realtime": "backends._realtime:AsyncRealtime",
+    "webhooks": "backends._webhooks:AsyncWebhooks",
+}
 
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
@@ -1788,6 +1795,27 @@ def _schema_type(tm: TypeModel, s: Dict[str, Any], origin: str) -> Optional[TExp
     return None
 
 
+# The Accept header the official SDK sends where the answer is not JSON: most binary
+# downloads ask for application/binary, these two for their own media type, and calls
+# that answer with no body accept anything.
+ACCEPT_OVERRIDES = {
+    "audio.speech.create": "application/octet-stream",
+    "realtime.calls.create": "application/sdp",
+}
+
+
+def accept_header(
+    name: str, *, binary: bool, returns_nothing: bool, declared: List[str]
+) -> Optional[str]:
+    """The official SDK's value, followed by the media types the spec declares (so a
+    server that negotiates strictly on the spec, like Prism, finds one it produces)."""
+    if name in ACCEPT_OVERRIDES or binary:
+        first = ACCEPT_OVERRIDES.get(name, "application/binary")
+        rest = [ct for ct in declared if ct != first and ct != "text/event-stream"]
+        return ", ".join([first, *rest])
+    return "*/*" if returns_nothing else None
+
+
 def _is_binary(tm: TypeModel, s: Dict[str, Any]) -> bool:
     _n, t = tm.deref(s)
     if t.get("type") == "string" and t.get("format") == "binary":
@@ -1935,6 +1963,9 @@ def _entry(tm: TypeModel, info: OpInfo, sdk: Optional[SdkMethod]) -> Entry:
     for prefix, hdrs in BETA_HEADERS:
         if name.startswith(prefix):
             e.headers = hdrs
+    accept = accept_header(name, binary=e.binary, returns_nothing=ret == "None", declared=list(rs))
+    if accept is not None:
+        e.headers = (*e.headers, ("Accept", accept))
     if sdk is not None:
         e.positional = list(sdk.args)
         e.kw_path = list(sdk.kw_path_args)
@@ -2212,18 +2243,34 @@ def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str
     return "\n".join(lines) + "\n"
 
 
+def resource_ref(node: Node) -> str:
+    """The ``module:Class`` an attribute returns: a hand-written override or the generated one."""
+    return RESOURCE_OVERRIDES.get(".".join(node.segs), node.module + ":" + node.cls)
+
+
+def check_overrides(root: Node) -> None:
+    """A nested override must name a generated resource (a top-level one may be new)."""
+    for path in RESOURCE_OVERRIDES:
+        *parents, last = path.split(".")
+        node: Optional[Node] = root
+        for seg in parents:
+            node = node.children.get(seg) if node is not None else None
+        if parents and (node is None or last not in node.children):
+            raise SystemExit(f"RESOURCE_OVERRIDES: no generated resource client.{path}")
+
+
 def render_resource(node: Node, tm: TypeModel) -> str:
     imports: Set[Tuple[str, str]] = set()
     body: List[str] = []
     child_imports: List[str] = []
     for name in sorted(node.children):
         child = node.children[name]
-        rel = child.module
-        child_imports.append(f"    from {rel} import {child.cls}")
+        rel, _, child_cls = resource_ref(child).partition(":")
+        child_imports.append(f"    from {rel} import {child_cls}")
         body.append(
-            f"    @cached_property\n    def {name}(self) -> {child.cls}:\n"
-            f"        from {rel} import {child.cls}\n\n"
-            f"        return {child.cls}(self._client)\n"
+            f"    @cached_property\n    def {name}(self) -> {child_cls}:\n"
+            f"        from {rel} import {child_cls}\n\n"
+            f"        return {child_cls}(self._client)\n"
         )
     for e in sorted(node.methods, key=lambda e: e.name):
         body.append(render_method(e, tm, imports))
@@ -2284,6 +2331,7 @@ def render_resource(node: Node, tm: TypeModel) -> str:
 
 def render_resources(tm: TypeModel, entries: List[Entry]) -> Dict[str, str]:
     root = build_tree(entries)
+    check_overrides(root)
     files: Dict[str, str] = {}
 
     def walk(node: Node) -> None:
@@ -2314,9 +2362,10 @@ def render_resources(tm: TypeModel, entries: List[Entry]) -> Dict[str, str]:
         "",
         "TOP_LEVEL: Dict[str, str] = {",
     ]
-    for name in sorted(root.children):
-        child = root.children[name]
-        ref = RESOURCE_OVERRIDES.get(name, child.module + ":" + child.cls)
+    added = {path for path in RESOURCE_OVERRIDES if "." not in path}
+    for name in sorted(set(root.children) | added):
+        child = root.children.get(name)
+        ref = resource_ref(child) if child is not None else RESOURCE_OVERRIDES[name]
         top.append(f"    {py_repr(name)}: {py_repr(ref)},")
     top += ["}", ""]
     files["backends/resources/__init__.py"] = "\n".join(top)

@@ -29,10 +29,11 @@ TOP_LEVEL: Dict[str, str] = {
     "images": "backends.resources.images:AsyncImages",
     "models": "backends.resources.models:AsyncModels",
     "moderations": "backends.resources.moderations:AsyncModerations",
-    "realtime": "backends.resources.realtime.realtime:AsyncRealtime",
+    "realtime": "backends._realtime:AsyncRealtime",
     "responses": "backends.resources.responses.responses:AsyncResponses",
     "skills": "backends.resources.skills.skills:AsyncSkills",
     "uploads": "backends.resources.uploads.uploads:AsyncUploads",
     "vector_stores": "backends.resources.vector_stores.vector_stores:AsyncVectorStores",
     "videos": "backends.resources.videos:AsyncVideos",
+    "webhooks": "backends._webhooks:AsyncWebhooks",
 }

@@ -654,13 +654,6 @@ async def test_the_request_an_exception_carries_hides_the_api_key(
     serve: Callable[[Handler], RawServer],
     make_client: Callable[..., AsyncOpenAI],
 ) -> None:
-    known_bug(
-        request,
-        combo,
-        "openai_proto._request.Request is a msgspec Struct whose generated __repr__ (also "
-        "its str) prints every header, 'Authorization: Bearer <key>' included; every "
-        "APIError carries it as .request",
-    )
     server = serve(_fault_handler(fault))
     with anyio.fail_after(LIMIT):
         async with make_client(server) as client:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from backends._resource import AsyncAPIResource
 
 if TYPE_CHECKING:
+    from backends._realtime import AsyncBetaRealtime
     from backends.resources.beta.assistants import AsyncAssistants
     from backends.resources.beta.chatkit.chatkit import AsyncChatKit
-    from backends.resources.beta.realtime.realtime import AsyncRealtime
     from backends.resources.beta.responses.responses import AsyncResponses
     from backends.resources.beta.threads.threads import AsyncThreads
 
@@ -34,10 +34,10 @@ class AsyncBeta(AsyncAPIResource):
         return AsyncChatKit(self._client)
 
     @cached_property
-    def realtime(self) -> AsyncRealtime:
-        from backends.resources.beta.realtime.realtime import AsyncRealtime
+    def realtime(self) -> AsyncBetaRealtime:
+        from backends._realtime import AsyncBetaRealtime
 
-        return AsyncRealtime(self._client)
+        return AsyncBetaRealtime(self._client)
 
     @cached_property
     def responses(self) -> AsyncResponses:

@@ -1,0 +1,1175 @@
+"""``client.realtime.connect()`` and ``client.beta.realtime.connect()``: the Realtime API over
+a WebSocket, on every driver.
+
+The protocol is the core's :class:`~openai_proto.realtime.RealtimeConnection` (RFC 6455 on
+wsproto); this module only moves its bytes. One loop, :meth:`_WebSocket._event`, runs the
+read → ``receive_data`` → flush → events cycle for all drivers. The byte stream comes from
+the client's HTTP client:
+
+- the native pool (asyncio, trio): a new connection from ``http_client.backend.connect_tcp``
+  with the pool's TLS context, then the handshake written by the core;
+- httpcore (and an ``httpx.AsyncClient``): the handshake request goes through the library's
+  pool and, on ``101``, its ``extensions["network_stream"]`` carries the frames; the
+  library's ``101`` head is handed to the core, which checks it as for the native path.
+
+Failures are this library's exceptions, never a driver's or wsproto's: before the
+connection is open, ``APIConnectionError`` / ``APITimeoutError``, or the
+``APIStatusError`` subclass of a rejected handshake (401 → ``AuthenticationError``);
+afterwards, :class:`WebSocketConnectionClosedError` for the end of the connection (code and
+reason of the Close frame, 1006 when the TCP connection ended without one, RFC 6455
+§7.1.5) and :class:`~openai_proto.RemoteProtocolError` for bytes that break RFC 6455 or a
+limit (over-size message, invalid UTF-8: the core sends Close 1009 / 1007 first).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generic,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
+from urllib.parse import urlsplit
+
+import msgspec
+
+from openai_proto._config import Origin
+from openai_proto._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    OpenAIError,
+    RemoteProtocolError,
+    make_status_error,
+)
+from openai_proto._headers import Headers
+from openai_proto._http11 import NEED_DATA
+from openai_proto._request import USER_AGENT
+from openai_proto._types import NotGiven, Omit, Query, omit
+from openai_proto.realtime import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    BinaryMessage,
+    Closed,
+    Message,
+    Opened,
+    RealtimeConnection,
+    RealtimeConnectionEvent,
+    RealtimeEvent,
+    RealtimeState,
+    Rejected,
+    build_realtime_url,
+    decode_server_event,
+)
+
+from ._base import (
+    AsyncBackend,
+    AsyncNetworkStream,
+    AsyncSemaphore,
+    ConnectError,
+    ReadError,
+    ReadTimeout,
+    TimeoutException,
+    TransportError,
+    WriteError,
+    WriteTimeout,
+)
+from ._engine import decode_error_body
+from ._pool import AsyncHTTPClient
+from .resources.beta.realtime.realtime import AsyncRealtime as _GeneratedBetaRealtime
+from .resources.realtime.realtime import AsyncRealtime as _GeneratedRealtime
+
+if TYPE_CHECKING:
+    from openai_proto._config import ClientConfig
+    from openai_proto.types._base import APIObject as _BetaServerEvent
+    from openai_proto.types.realtime import RealtimeServerEvent
+
+    from ._client import AsyncOpenAI
+
+__all__ = [
+    "AsyncBetaRealtime",
+    "AsyncBetaRealtimeConnection",
+    "AsyncRealtime",
+    "AsyncRealtimeConnection",
+    "AsyncRealtimeConnectionManager",
+    "WebSocketConnectionClosedError",
+]
+
+log = logging.getLogger("openai_proto")
+
+_READ_SIZE = 64 * 1024
+#: Close codes of a normal end (websockets' ``ConnectionClosedOK``): ``async for`` stops
+#: quietly on them, and raises on any other (RFC 6455 §7.4.1).
+_OK_CODES = frozenset({1000, 1001, 1005})
+
+
+class WebSocketConnectionClosedError(OpenAIError):
+    """The Realtime WebSocket connection is closed: raised by ``recv()`` and ``send()``
+    after the end, and by ``async for`` when the end was not normal.
+
+    ``code`` and ``reason`` are those of the peer's Close frame (RFC 6455 §7.1.5-6); 1006
+    means the TCP connection ended (or broke) without one, 1011 that the peer stopped
+    answering keepalive pings. ``unsent_messages`` is always empty (nothing is queued);
+    the attribute exists for code written against the official SDK's class of this name.
+    """
+
+    code: int
+    reason: str
+    unsent_messages: List[str]
+
+    def __init__(self, message: str, *, code: int, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.unsent_messages = []
+
+
+# Typed events ----------------------------------------------------------------------------
+
+# The beta server events, by their class name suffix in ``openai_proto.types.realtime``
+# and the ``type`` values that select them: the spec's value first, then the names the
+# beta service puts on the wire for text and audio (those of the official SDK's types).
+_BETA_SERVER_EVENTS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
+    ("ConversationItemCreated", ("conversation.item.created",)),
+    ("ConversationItemDeleted", ("conversation.item.deleted",)),
+    (
+        "ConversationItemInputAudioTranscriptionCompleted",
+        ("conversation.item.input_audio_transcription.completed",),
+    ),
+    (
+        "ConversationItemInputAudioTranscriptionDelta",
+        ("conversation.item.input_audio_transcription.delta",),
+    ),
+    (
+        "ConversationItemInputAudioTranscriptionFailed",
+        ("conversation.item.input_audio_transcription.failed",),
+    ),
+    (
+        "ConversationItemInputAudioTranscriptionSegment",
+        ("conversation.item.input_audio_transcription.segment",),
+    ),
+    ("ConversationItemRetrieved", ("conversation.item.retrieved",)),
+    ("ConversationItemTruncated", ("conversation.item.truncated",)),
+    ("Error", ("error",)),
+    ("InputAudioBufferCleared", ("input_audio_buffer.cleared",)),
+    ("InputAudioBufferCommitted", ("input_audio_buffer.committed",)),
+    ("InputAudioBufferSpeechStarted", ("input_audio_buffer.speech_started",)),
+    ("InputAudioBufferSpeechStopped", ("input_audio_buffer.speech_stopped",)),
+    ("MCPListToolsCompleted", ("mcp_list_tools.completed",)),
+    ("MCPListToolsFailed", ("mcp_list_tools.failed",)),
+    ("MCPListToolsInProgress", ("mcp_list_tools.in_progress",)),
+    ("RateLimitsUpdated", ("rate_limits.updated",)),
+    ("ResponseAudioDelta", ("response.output_audio.delta", "response.audio.delta")),
+    ("ResponseAudioDone", ("response.output_audio.done", "response.audio.done")),
+    (
+        "ResponseAudioTranscriptDelta",
+        ("response.output_audio_transcript.delta", "response.audio_transcript.delta"),
+    ),
+    (
+        "ResponseAudioTranscriptDone",
+        ("response.output_audio_transcript.done", "response.audio_transcript.done"),
+    ),
+    ("ResponseContentPartAdded", ("response.content_part.added",)),
+    ("ResponseContentPartDone", ("response.content_part.done",)),
+    ("ResponseCreated", ("response.created",)),
+    ("ResponseDone", ("response.done",)),
+    ("ResponseFunctionCallArgumentsDelta", ("response.function_call_arguments.delta",)),
+    ("ResponseFunctionCallArgumentsDone", ("response.function_call_arguments.done",)),
+    ("ResponseMCPCallArgumentsDelta", ("response.mcp_call_arguments.delta",)),
+    ("ResponseMCPCallArgumentsDone", ("response.mcp_call_arguments.done",)),
+    ("ResponseMCPCallCompleted", ("response.mcp_call.completed",)),
+    ("ResponseMCPCallFailed", ("response.mcp_call.failed",)),
+    ("ResponseMCPCallInProgress", ("response.mcp_call.in_progress",)),
+    ("ResponseOutputItemAdded", ("response.output_item.added",)),
+    ("ResponseOutputItemDone", ("response.output_item.done",)),
+    ("ResponseTextDelta", ("response.output_text.delta", "response.text.delta")),
+    ("ResponseTextDone", ("response.output_text.done", "response.text.done")),
+    ("SessionCreated", ("session.created",)),
+    ("SessionUpdated", ("session.updated",)),
+    ("TranscriptionSessionCreated", ("transcription_session.created",)),
+    ("TranscriptionSessionUpdated", ("transcription_session.updated",)),
+)
+
+_BETA_UNION: List[Any] = []
+
+
+def _beta_union() -> Any:
+    """The union of the beta server events (the spec lists them without one), made on
+    first use so that importing this module does not import the generated types."""
+    if not _BETA_UNION:
+        from openai_proto.types import UnionType
+
+        class RealtimeBetaServerEvent(UnionType):
+            """A server event of the beta Realtime API (``OpenAI-Beta: realtime=v1``)."""
+
+            __discriminator__ = "type"
+            __variants__ = tuple(
+                (tags, f"openai_proto.types.realtime:RealtimeBetaServerEvent{name}")
+                for name, tags in _BETA_SERVER_EVENTS
+            )
+
+        _BETA_UNION.append(RealtimeBetaServerEvent)
+    return _BETA_UNION[0]
+
+
+_VARIANT_NAMES: Dict[Any, Dict[str, Tuple[str, ...]]] = {}
+
+
+def _variant_names(union: Any, tag: object) -> Tuple[str, ...]:
+    """Class names the union declares for the ``type`` value ``tag``."""
+    table = _VARIANT_NAMES.get(union)
+    if table is None:
+        table = {}
+        for tags, ref in union.__variants__:
+            for name in tags:
+                table[name] = (*table.get(name, ()), ref.rpartition(":")[2])
+        _VARIANT_NAMES[union] = table
+    return table.get(tag, ()) if isinstance(tag, str) else ()
+
+
+def _parse_event(union: Any, data: Union[str, bytes]) -> Any:
+    """A server event decoded into ``union``; an event of a type this version does not
+    know, or with a shape its variant does not accept, is a generic
+    :class:`~openai_proto.realtime.RealtimeEvent` (``.type``, ``.to_dict()``, attributes),
+    so a new server event never breaks a session. Text that is not a JSON object with a
+    string ``type`` raises :class:`~openai_proto.RemoteProtocolError`."""
+    from openai_proto.types import decode
+
+    try:
+        event = decode(union, data)
+    except msgspec.ValidationError:
+        event = None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise RemoteProtocolError(f"server event is not valid JSON: {exc}") from exc
+    # The union's decoder tries the other variants when the one named by ``type`` does
+    # not fit; a look-alike of another type is not this event.
+    if event is None or type(event).__name__ not in _variant_names(
+        union, getattr(event, "type", None)
+    ):
+        return decode_server_event(data)
+    return event
+
+
+# Options ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Settings:
+    max_size: int
+    subprotocols: Tuple[str, ...]
+    open_timeout: Optional[float]
+    close_timeout: Optional[float]
+    ping_interval: Optional[float]
+    ping_timeout: Optional[float]
+    write_timeout: Optional[float]
+
+
+# websockets' names and defaults (``websockets.asyncio.client.connect``), so the official
+# SDK's ``websocket_connection_options`` keep their meaning.
+_DEFAULTS: Dict[str, Any] = {
+    "max_size": DEFAULT_MAX_MESSAGE_SIZE,
+    "subprotocols": None,
+    "open_timeout": 10.0,
+    "close_timeout": 10.0,
+    "ping_interval": 20.0,
+    "ping_timeout": 20.0,
+}
+# Accepted for compatibility, without effect: no extension (permessage-deflate) is ever
+# negotiated, and flow control follows the reads.
+_NO_EFFECT = frozenset({"compression", "max_queue", "write_limit", "extensions"})
+
+
+def _settings(options: Optional[Mapping[str, Any]], write_timeout: Optional[float]) -> _Settings:
+    """``websocket_connection_options`` → settings. ``max_size=None`` lifts the message
+    size limit (16 MiB by default); ``ping_interval=None`` turns keepalive pings off."""
+    options = dict(options or {})
+    unknown = set(options) - set(_DEFAULTS) - _NO_EFFECT
+    if unknown:
+        raise TypeError(f"unsupported websocket_connection_options: {sorted(unknown)}")
+    if options.get("extensions"):
+        raise ValueError("WebSocket extensions are not supported; pass extensions=None")
+    merged = {**_DEFAULTS, **{k: v for k, v in options.items() if k in _DEFAULTS}}
+    max_size = merged["max_size"]
+    return _Settings(
+        max_size=sys.maxsize if max_size is None else int(max_size),
+        subprotocols=tuple(merged["subprotocols"] or ()),
+        open_timeout=merged["open_timeout"],
+        close_timeout=merged["close_timeout"],
+        ping_interval=merged["ping_interval"],
+        ping_timeout=merged["ping_timeout"],
+        write_timeout=write_timeout,
+    )
+
+
+# The connection's I/O ----------------------------------------------------------------------
+
+
+class _WebSocket:
+    """One open (or opening) WebSocket connection: the core machine over a driver stream.
+
+    Readers take the read lock and writers the write lock (the driver's semaphores), so one
+    task may receive while others send. While a reader waits, a ping goes out after
+    ``ping_interval`` seconds of silence and the connection is given up (code 1011) when
+    nothing arrives within ``ping_timeout`` more (RFC 6455 §5.5.2).
+    """
+
+    def __init__(
+        self,
+        machine: RealtimeConnection,
+        stream: AsyncNetworkStream,
+        backend: AsyncBackend,
+        settings: _Settings,
+    ) -> None:
+        self._ws = machine
+        self._stream = stream
+        self._settings = settings
+        self._read_lock: AsyncSemaphore = backend.semaphore(1)
+        self._write_lock: AsyncSemaphore = backend.semaphore(1)
+        self._pending: Optional[RealtimeConnectionEvent] = None
+        self._ping_out = False
+        self._pings = 0
+        self._lost: Optional[Tuple[int, str, Optional[BaseException]]] = None
+        self._final: Optional[Closed] = None
+        self._error: Optional[RemoteProtocolError] = None
+        self._stream_closed = False
+        self._close_sent = (1006, "")
+
+    # -- the cycle ----------------------------------------------------------------------
+    async def _event(
+        self, *, handshake: bool = False, deadline: Optional[float] = None
+    ) -> RealtimeConnectionEvent:
+        """The next event of the machine: read → ``receive_data`` → flush → events.
+
+        An event taken from the machine is held in ``_pending`` until the queued replies
+        (pong, close echo) are written, so a cancelled call loses nothing.
+        """
+        ws = self._ws
+        while True:
+            if self._pending is None:
+                try:
+                    event = ws.next_event()
+                except RemoteProtocolError as exc:
+                    if not handshake:
+                        await self._fail(exc)
+                    raise
+                if event is NEED_DATA:
+                    await self._flush()
+                    ws.receive_data(await self._read(handshake, deadline))
+                    continue
+                self._pending = event
+            await self._flush()
+            pending, self._pending = self._pending, None
+            return pending
+
+    async def _read(self, handshake: bool, deadline: Optional[float]) -> bytes:
+        """Bytes from the stream; ``b""`` at its end, and when the connection is lost (a
+        transport error, a dead peer, the closing handshake timing out), which the
+        machine then reports as ``Closed(1006)``."""
+        s = self._settings
+        while True:
+            if deadline is not None:
+                timeout: Optional[float] = max(0.0, deadline - time.monotonic())
+            elif handshake:
+                timeout = s.open_timeout
+            elif s.ping_interval is None:
+                timeout = None
+            else:
+                timeout = s.ping_timeout if self._ping_out else s.ping_interval
+            try:
+                data = await self._stream.read(_READ_SIZE, timeout)
+            except TimeoutException:
+                if handshake:
+                    raise
+                if deadline is not None:
+                    self._lose(1006, "timed out waiting for the closing handshake")
+                    return b""
+                if self._ping_out:
+                    self._lose(1011, "keepalive ping timeout")
+                    return b""
+                self._ping_out = True
+                await self._ping()
+                continue
+            except TransportError as exc:
+                if handshake:
+                    raise
+                self._lose(1006, f"connection lost: {exc}", exc)
+                return b""
+            self._ping_out = False
+            return data
+
+    async def _ping(self) -> None:
+        self._pings += 1
+        payload = self._pings.to_bytes(4, "big")
+        try:
+            await self.write(lambda: self._ws.ping(payload))
+        except WebSocketConnectionClosedError:
+            pass  # closing or lost: the read that follows reports it
+
+    async def _flush(self) -> None:
+        """Write what the machine queued on its own (pongs, the close echo). A failed
+        write means the connection is gone: the next read reports it."""
+        data = self._ws.data_to_send()
+        if not data:
+            return
+        await self._write_lock.acquire(None)
+        try:
+            await self._stream.write(data, self._settings.write_timeout)
+        except TransportError as exc:
+            self._lose(1006, f"connection lost: {exc}", exc)
+        finally:
+            self._write_lock.release()
+
+    def _lose(self, code: int, reason: str, cause: Optional[BaseException] = None) -> None:
+        if self._lost is None:
+            self._lost = (code, reason, cause)
+        self._stream.abort()
+
+    async def _fail(self, exc: RemoteProtocolError) -> None:
+        """The peer broke the protocol: send the Close frame the machine queued (1002,
+        1007, 1009), then drop the connection without waiting for an answer."""
+        self._error = exc
+        if self._lost is None:
+            await self._flush()
+        await self._close_stream(graceful=self._lost is None)
+
+    async def _close_stream(self, *, graceful: bool) -> None:
+        if self._stream_closed:
+            return
+        self._stream_closed = True
+        if not graceful:
+            self._stream.abort()
+        try:
+            await self._stream.aclose()
+        except TransportError:
+            pass
+        except BaseException:
+            self._stream.abort()
+            raise
+
+    async def _finish(self, event: Closed) -> None:
+        self._final = event
+        await self._close_stream(graceful=self._lost is None)
+
+    # -- what the connection classes call ------------------------------------------------
+    async def handshake(self, request: bytes) -> RealtimeConnectionEvent:
+        """Write the handshake request (if any) and wait for ``Opened`` or ``Rejected``."""
+        if request:
+            await self._stream.write(request, self._settings.write_timeout)
+        event = await self._event(handshake=True)
+        if isinstance(event, Rejected):
+            await self._close_stream(graceful=True)
+        return event
+
+    def abort(self) -> None:
+        """Drop the connection at once (a failed handshake)."""
+        self._stream_closed = True
+        self._stream.abort()
+
+    def closed_error(self) -> Exception:
+        """The exception for any use of a connection that has ended (or is closing)."""
+        if self._error is not None:
+            return RemoteProtocolError(f"the connection failed earlier: {self._error}")
+        final = self._final
+        cause: Optional[BaseException] = None
+        if final is not None and (final.code != 1006 or self._lost is None):
+            code, reason = final.code, final.reason
+            if code == 1006 and not reason:
+                reason = "the connection ended without a Close frame"
+        elif self._lost is not None:
+            code, reason, cause = self._lost
+        else:  # our Close frame is out, the peer's not in yet
+            code, reason = self._close_sent
+        exc = WebSocketConnectionClosedError(
+            f"WebSocket connection closed: code {code}" + (f" ({reason})" if reason else ""),
+            code=code,
+            reason=reason,
+        )
+        exc.__cause__ = cause
+        return exc
+
+    @property
+    def done(self) -> bool:
+        return self._final is not None or self._error is not None
+
+    async def message(self) -> Union[Message, BinaryMessage]:
+        """The next complete message; raises once the connection is over."""
+        if self.done:
+            raise self.closed_error()
+        await self._read_lock.acquire(None)
+        try:
+            while not self.done:
+                event = await self._event()
+                if type(event) is Message or type(event) is BinaryMessage:
+                    return event
+                if type(event) is Closed:
+                    await self._finish(event)
+                # Pong: liveness only (the read that brought it reset the ping timer).
+        finally:
+            self._read_lock.release()
+        raise self.closed_error()
+
+    async def write(self, produce: Callable[[], bytes]) -> None:
+        """Take bytes from the machine and write them, under the write lock so frames of
+        concurrent senders never interleave."""
+        if self.done or self._lost is not None or self._ws.state is not RealtimeState.OPEN:
+            raise self.closed_error()
+        await self._write_lock.acquire(None)
+        try:
+            if self._ws.state is not RealtimeState.OPEN:  # closed while we waited
+                raise self.closed_error()
+            data = produce()
+            try:
+                await self._stream.write(data, self._settings.write_timeout)
+            except TransportError as exc:
+                self._lose(1006, f"connection lost: {exc}", exc)
+                raise self.closed_error() from exc
+        finally:
+            self._write_lock.release()
+
+    async def close(self, code: int, reason: str) -> None:
+        """Closing handshake (RFC 6455 §7.1.2): send Close, wait up to ``close_timeout``
+        for the peer's, then close the stream. Idempotent."""
+        if self.done:
+            return
+        if self._ws.state is RealtimeState.OPEN and self._lost is None:
+            self._close_sent = (code, reason)
+            try:
+                await self.write(lambda: self._ws.close(code, reason))
+            except WebSocketConnectionClosedError:
+                pass
+        timeout = self._settings.close_timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            await self._read_lock.acquire(timeout)
+        except TimeoutException:  # a reader holds the stream and the peer is silent
+            self._lose(1006, "timed out waiting for the closing handshake")
+            return
+        try:
+            while not self.done:
+                event = await self._event(deadline=deadline)
+                if type(event) is Closed:
+                    await self._finish(event)
+        except RemoteProtocolError:
+            pass  # _event already dropped the connection
+        finally:
+            self._read_lock.release()
+
+
+# Opening -----------------------------------------------------------------------------------
+
+
+class _HandshakeResponse:
+    """What ``make_status_error`` reads from a rejected handshake."""
+
+    def __init__(self, status_code: int, headers: Headers) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.request = None
+
+
+def _handshake_headers(
+    config: ClientConfig,
+    api_key: str,
+    *,
+    beta: bool,
+    extra_headers: Optional[Mapping[str, Union[str, Omit]]],
+) -> List[Tuple[str, str]]:
+    """Request headers of the handshake, lowest precedence first: library and auth
+    headers, ``OpenAI-Beta`` (beta only), the client's ``default_headers``, then the
+    call's ``extra_headers``; an ``omit`` value removes a header."""
+    merged: Dict[str, Tuple[str, Union[str, Omit]]] = {}
+
+    def put(source: Optional[Mapping[str, Union[str, Omit]]]) -> None:
+        for name, value in (source or {}).items():
+            merged[name.lower()] = (name, value if isinstance(value, Omit) else str(value))
+
+    put({"User-Agent": USER_AGENT})
+    if api_key:
+        put({"Authorization": f"Bearer {api_key}"})
+    if config.organization:
+        put({"OpenAI-Organization": config.organization})
+    if config.project:
+        put({"OpenAI-Project": config.project})
+    if beta:
+        put({"OpenAI-Beta": "realtime=v1"})
+    put(config.default_headers)
+    put(extra_headers)
+    return [(name, value) for name, value in merged.values() if isinstance(value, str)]
+
+
+def _request_head(data: bytes) -> List[Tuple[bytes, bytes]]:
+    """The header fields of the handshake request the core wrote (RFC 9112 §5)."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    fields: List[Tuple[bytes, bytes]] = []
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        fields.append((name, value.strip()))
+    return fields
+
+
+class _UpgradedStream:
+    """An httpcore ``network_stream`` taken over after a ``101`` as an
+    :class:`~backends._base.AsyncNetworkStream`. Closing it also closes the library's
+    response, which frees its pool slot. Every exception of the library (or of the loop
+    library below it) becomes a driver-level read or write error here."""
+
+    def __init__(
+        self,
+        stream: Any,
+        release: Callable[[], Awaitable[None]],
+        timeout_error: Type[BaseException],
+    ) -> None:
+        self._stream = stream
+        self._release: Optional[Callable[[], Awaitable[None]]] = release
+        self._timeout_error = timeout_error
+
+    async def read(self, max_bytes: int, timeout: Optional[float]) -> bytes:
+        try:
+            return bytes(await self._stream.read(max_bytes, timeout))
+        except self._timeout_error as exc:
+            raise ReadTimeout(str(exc) or "timed out") from exc
+        except Exception as exc:
+            raise ReadError(str(exc) or type(exc).__name__) from exc
+
+    async def write(self, data: bytes, timeout: Optional[float]) -> None:
+        try:
+            await self._stream.write(data, timeout)
+        except self._timeout_error as exc:
+            raise WriteTimeout(str(exc) or "timed out") from exc
+        except Exception as exc:
+            raise WriteError(str(exc) or type(exc).__name__) from exc
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        try:
+            await self._stream.aclose()
+        except Exception:
+            pass
+        finally:
+            if release is not None:
+                try:
+                    await release()
+                except Exception:
+                    pass
+
+    def abort(self) -> None:
+        # The library offers no synchronous close: shutting the socket down wakes any
+        # blocked read or write at once; aclose() then frees the descriptor and the slot.
+        sock = self._stream.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, ValueError):
+                pass
+
+    def is_readable(self) -> bool:
+        return bool(self._stream.get_extra_info("is_readable"))
+
+
+async def _upgrade(
+    http: Any,
+    machine: RealtimeConnection,
+    request: bytes,
+    origin: Origin,
+    target: str,
+    backend: AsyncBackend,
+    settings: _Settings,
+    config: ClientConfig,
+) -> Tuple[Optional[_WebSocket], RealtimeConnectionEvent]:
+    """The handshake through an httpcore pool or an httpx client, then the frames over
+    the upgraded ``network_stream``. The library's ``101`` head is handed to the core,
+    which validates it (``Sec-WebSocket-Accept``, RFC 6455 §4.2.2)."""
+    import httpcore
+
+    from ._httpcore import HttpcoreHTTPClient, HttpxHTTPClient
+
+    head = _request_head(request)
+    scheme = "https" if origin.tls else "http"
+    t = config.timeout
+    timeouts = {
+        "connect": t.connect,
+        "read": settings.open_timeout,
+        "write": t.write,
+        "pool": t.pool,
+    }
+    with http._errors.translate():
+        if isinstance(http, HttpcoreHTTPClient):
+            response = await http.pool.handle_async_request(
+                httpcore.Request(
+                    b"GET",
+                    httpcore.URL(
+                        scheme=scheme.encode(),
+                        host=origin.host.encode("ascii" if origin.host.isascii() else "idna"),
+                        port=origin.port,
+                        target=target.encode("ascii"),
+                    ),
+                    headers=head,
+                    extensions={"timeout": timeouts},
+                )
+            )
+            status, raw, extensions = response.status, response.headers, response.extensions
+            release, read = response.aclose, response.aread
+        elif isinstance(http, HttpxHTTPClient):
+            import httpx
+
+            built = http.client.build_request(
+                "GET",
+                f"{scheme}://{origin.host_header}{target}",
+                headers=head,
+                timeout=httpx.Timeout(None, **timeouts),
+            )
+            reply = await http.client.send(built, stream=True)
+            status, raw, extensions = reply.status_code, reply.headers.raw, reply.extensions
+            release, read = reply.aclose, reply.aread
+        else:
+            raise TypeError(f"no WebSocket support for http_client {type(http).__name__}")
+        if status != 101:
+            try:
+                body = await read()
+            finally:
+                await release()
+            return None, Rejected(status_code=status, headers=Headers(raw), body=bytes(body))
+    network_stream = extensions.get("network_stream")
+    if network_stream is None:  # e.g. an httpx transport that is not httpcore's
+        await release()
+        raise ConnectError("the HTTP client did not hand over the connection after 101")
+    stream = _UpgradedStream(network_stream, release, httpcore.TimeoutException)
+    socket_ = _WebSocket(machine, stream, backend, settings)
+    reason = extensions.get("reason_phrase") or b"Switching Protocols"
+    fields = b"".join(name + b": " + value + b"\r\n" for name, value in raw)
+    machine.receive_data(b"HTTP/1.1 101 " + reason + b"\r\n" + fields + b"\r\n")
+    try:
+        return socket_, await socket_.handshake(b"")
+    except BaseException:
+        socket_.abort()
+        await stream.aclose()
+        raise
+
+
+async def _connect(
+    client: AsyncOpenAI,
+    *,
+    beta: bool,
+    model: Optional[str],
+    call_id: Optional[str],
+    extra_query: Optional[Query],
+    extra_headers: Optional[Mapping[str, Union[str, Omit]]],
+    options: Optional[Mapping[str, Any]],
+) -> _WebSocket:
+    """Open the connection (the API key provider is awaited first) and check the answer."""
+    config = client._config
+    settings = _settings(options, config.timeout.write)
+    provider = client._engine.key_provider
+    api_key = await provider() if provider is not None else config.api_key
+    url = build_realtime_url(
+        base_url=config.base_url,
+        websocket_base_url=config.websocket_base_url,
+        model=model,
+        call_id=call_id,
+        extra_query=extra_query,
+        beta=beta,
+        default_query=config.default_query,
+    )
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"the Realtime URL must be ws:// or wss://, got {url!r}")
+    tls = parts.scheme == "wss"
+    origin = Origin(parts.scheme, parts.hostname, parts.port or (443 if tls else 80))
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    machine = RealtimeConnection(
+        host=origin.host_header,
+        target=target,
+        headers=_handshake_headers(config, api_key, beta=beta, extra_headers=extra_headers),
+        max_message_size=settings.max_size,
+        subprotocols=settings.subprotocols,
+    )
+    request = machine.initiate()  # a bad header fails here, before any connection
+    http = client.http_client
+    backend = http.backend
+    log.debug("Connecting to the Realtime API: %s", url)
+    ws: Optional[_WebSocket] = None
+    try:
+        try:
+            if isinstance(http, AsyncHTTPClient):
+                stream = await backend.connect_tcp(
+                    origin.host,
+                    origin.port,
+                    ssl_context=http._ssl() if tls else None,
+                    server_hostname=origin.host if tls else None,
+                    timeout=config.timeout.connect,
+                )
+                ws = _WebSocket(machine, stream, backend, settings)
+                event = await ws.handshake(request)
+            else:
+                ws, event = await _upgrade(
+                    http, machine, request, origin, target, backend, settings, config
+                )
+        except BaseException:
+            if ws is not None:
+                ws.abort()
+            raise
+    except TimeoutException as exc:
+        raise APITimeoutError() from exc
+    except TransportError as exc:
+        raise APIConnectionError(message=f"Connection error: {exc}") from exc
+    except RemoteProtocolError as exc:
+        raise APIConnectionError(message=f"WebSocket handshake failed: {exc}") from exc
+    if isinstance(event, Rejected):
+        log.info('WebSocket handshake: GET %s "%d"', url, event.status_code)
+        response = _HandshakeResponse(event.status_code, event.headers)
+        raise make_status_error(response, decode_error_body(event.body))
+    assert ws is not None and isinstance(event, Opened)
+    log.info('WebSocket handshake: GET %s "101"', url)
+    return ws
+
+
+# Connections -------------------------------------------------------------------------------
+
+
+def _given(value: object) -> bool:
+    return not isinstance(value, (Omit, NotGiven))
+
+
+_E = TypeVar("_E")
+
+
+class _ConnectionBase(Generic[_E]):
+    """What the GA and beta connections share; see :class:`AsyncRealtimeConnection`."""
+
+    def __init__(self, socket: _WebSocket) -> None:
+        self._socket = socket
+
+    def _union(self) -> Any:
+        raise NotImplementedError
+
+    async def recv(self) -> _E:
+        """The next server event, typed (a generic
+        :class:`~openai_proto.realtime.RealtimeEvent` for a type this version does not
+        know). Raises :class:`WebSocketConnectionClosedError` once the connection is
+        closed. Cancelling it loses nothing."""
+        return self.parse_event(await self.recv_bytes())
+
+    async def recv_bytes(self) -> bytes:
+        """The next message as bytes (a text message as its UTF-8 encoding)."""
+        message = await self._socket.message()
+        if isinstance(message, Message):
+            return message.data.encode("utf-8")
+        return message.data
+
+    def parse_event(self, data: Union[str, bytes]) -> _E:
+        """A server event from the text of a message (see :meth:`recv`)."""
+        event: _E = _parse_event(self._union(), data)
+        return event
+
+    async def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:
+        """Send one client event: a dict (``omit`` members left out) or a typed event such
+        as ``RealtimeClientEventSessionUpdate`` (unset fields left out)."""
+        obj: object = event
+        if isinstance(event, Mapping):
+            obj = {key: value for key, value in event.items() if _given(value)}
+        await self._socket.write(lambda: self._socket._ws.send_json(obj))
+
+    async def send_raw(self, data: Union[bytes, str]) -> None:
+        """Send a text message (``str``) or a binary message (``bytes``) as given."""
+        if isinstance(data, str):
+            text = data
+            await self._socket.write(lambda: self._socket._ws.send_text(text))
+        else:
+            payload = bytes(data)
+            await self._socket.write(lambda: self._socket._ws.send_bytes(payload))
+
+    async def close(self, *, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (closing handshake, bounded by ``close_timeout``)."""
+        await self._socket.close(code, reason)
+
+    def __aiter__(self) -> _ConnectionBase[_E]:
+        return self
+
+    async def __anext__(self) -> _E:
+        """Events until the connection closes: a normal close (1000, 1001, no code) ends
+        the loop, any other end raises :class:`WebSocketConnectionClosedError`."""
+        try:
+            return await self.recv()
+        except WebSocketConnectionClosedError as exc:
+            if exc.code in _OK_CODES:
+                raise StopAsyncIteration from None
+            raise
+
+
+class _Part:
+    """A group of helper methods that each send one client event."""
+
+    def __init__(self, connection: _ConnectionBase[Any]) -> None:
+        self._connection = connection
+
+    async def _send(self, event_type: str, fields: Mapping[str, object]) -> None:
+        event: Dict[str, object] = {"type": event_type}
+        event.update((key, value) for key, value in fields.items() if _given(value))
+        await self._connection.send(event)
+
+
+class AsyncRealtimeSessionResource(_Part):
+    async def update(self, *, session: object, event_id: Union[str, Omit] = omit) -> None:
+        """``session.update``: change the session's configuration (the server answers
+        ``session.updated``)."""
+        await self._send("session.update", {"session": session, "event_id": event_id})
+
+
+class AsyncRealtimeTranscriptionSessionResource(_Part):
+    async def update(self, *, session: object, event_id: Union[str, Omit] = omit) -> None:
+        """``transcription_session.update`` (beta)."""
+        await self._send("transcription_session.update", {"session": session, "event_id": event_id})
+
+
+class AsyncRealtimeResponseResource(_Part):
+    async def create(
+        self, *, event_id: Union[str, Omit] = omit, response: Union[object, Omit] = omit
+    ) -> None:
+        """``response.create``: start model inference (``response.created`` ...
+        ``response.done`` follow)."""
+        await self._send("response.create", {"event_id": event_id, "response": response})
+
+    async def cancel(
+        self, *, event_id: Union[str, Omit] = omit, response_id: Union[str, Omit] = omit
+    ) -> None:
+        """``response.cancel``: stop the response in progress."""
+        await self._send("response.cancel", {"event_id": event_id, "response_id": response_id})
+
+
+class AsyncRealtimeInputAudioBufferResource(_Part):
+    async def append(self, *, audio: str, event_id: Union[str, Omit] = omit) -> None:
+        """``input_audio_buffer.append``: add base64-encoded audio to the input buffer."""
+        await self._send("input_audio_buffer.append", {"audio": audio, "event_id": event_id})
+
+    async def commit(self, *, event_id: Union[str, Omit] = omit) -> None:
+        """``input_audio_buffer.commit``: turn the buffer into a user message item."""
+        await self._send("input_audio_buffer.commit", {"event_id": event_id})
+
+    async def clear(self, *, event_id: Union[str, Omit] = omit) -> None:
+        """``input_audio_buffer.clear``: drop the buffered audio."""
+        await self._send("input_audio_buffer.clear", {"event_id": event_id})
+
+
+class AsyncRealtimeConversationItemResource(_Part):
+    async def create(
+        self,
+        *,
+        item: object,
+        event_id: Union[str, Omit] = omit,
+        previous_item_id: Union[str, Omit] = omit,
+    ) -> None:
+        """``conversation.item.create``: add an item to the conversation."""
+        await self._send(
+            "conversation.item.create",
+            {"item": item, "event_id": event_id, "previous_item_id": previous_item_id},
+        )
+
+    async def delete(self, *, item_id: str, event_id: Union[str, Omit] = omit) -> None:
+        """``conversation.item.delete``."""
+        await self._send("conversation.item.delete", {"item_id": item_id, "event_id": event_id})
+
+    async def retrieve(self, *, item_id: str, event_id: Union[str, Omit] = omit) -> None:
+        """``conversation.item.retrieve``: the server answers ``conversation.item.retrieved``."""
+        await self._send("conversation.item.retrieve", {"item_id": item_id, "event_id": event_id})
+
+    async def truncate(
+        self,
+        *,
+        audio_end_ms: int,
+        content_index: int,
+        item_id: str,
+        event_id: Union[str, Omit] = omit,
+    ) -> None:
+        """``conversation.item.truncate``: cut an assistant audio item at ``audio_end_ms``."""
+        await self._send(
+            "conversation.item.truncate",
+            {
+                "audio_end_ms": audio_end_ms,
+                "content_index": content_index,
+                "item_id": item_id,
+                "event_id": event_id,
+            },
+        )
+
+
+class AsyncRealtimeConversationResource(_Part):
+    def __init__(self, connection: _ConnectionBase[Any]) -> None:
+        super().__init__(connection)
+        self.item = AsyncRealtimeConversationItemResource(connection)
+
+
+class AsyncRealtimeOutputAudioBufferResource(_Part):
+    async def clear(self, *, event_id: Union[str, Omit] = omit) -> None:
+        """``output_audio_buffer.clear``: stop the audio being played out (WebRTC)."""
+        await self._send("output_audio_buffer.clear", {"event_id": event_id})
+
+
+if TYPE_CHECKING:
+    _GAConnection = _ConnectionBase[Union[RealtimeServerEvent, RealtimeEvent]]
+    _BetaConnection = _ConnectionBase[Union[_BetaServerEvent, RealtimeEvent]]
+else:
+    _GAConnection = _BetaConnection = _ConnectionBase
+
+
+class AsyncRealtimeConnection(_GAConnection):
+    """A live Realtime connection: ``send`` / ``recv`` / ``async for`` / ``close``, plus one
+    helper per client event (``session.update``, ``response.create`` ...)."""
+
+    def __init__(self, socket: _WebSocket) -> None:
+        super().__init__(socket)
+        self.session = AsyncRealtimeSessionResource(self)
+        self.response = AsyncRealtimeResponseResource(self)
+        self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
+        self.conversation = AsyncRealtimeConversationResource(self)
+        self.output_audio_buffer = AsyncRealtimeOutputAudioBufferResource(self)
+
+    def _union(self) -> Any:
+        from openai_proto.types.realtime import RealtimeServerEvent
+
+        return RealtimeServerEvent
+
+
+class AsyncBetaRealtimeConnection(_BetaConnection):
+    """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``)."""
+
+    def __init__(self, socket: _WebSocket) -> None:
+        super().__init__(socket)
+        self.session = AsyncRealtimeSessionResource(self)
+        self.response = AsyncRealtimeResponseResource(self)
+        self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
+        self.conversation = AsyncRealtimeConversationResource(self)
+        self.output_audio_buffer = AsyncRealtimeOutputAudioBufferResource(self)
+        self.transcription_session = AsyncRealtimeTranscriptionSessionResource(self)
+
+    def _union(self) -> Any:
+        return _beta_union()
+
+
+_C = TypeVar("_C", bound=_ConnectionBase[Any])
+
+
+class AsyncRealtimeConnectionManager(Generic[_C]):
+    """``async with client.realtime.connect(...) as connection:``; or
+    ``connection = await client.realtime.connect(...).enter()`` and close it yourself."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncOpenAI,
+        connection_class: Type[_C],
+        beta: bool,
+        model: Optional[str],
+        call_id: Optional[str],
+        extra_query: Optional[Query],
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]],
+        websocket_connection_options: Optional[Mapping[str, Any]],
+    ) -> None:
+        self._client = client
+        self._connection_class = connection_class
+        self._beta_api = beta
+        self._model = model
+        self._call_id = call_id
+        self._extra_query = extra_query
+        self._extra_headers = extra_headers
+        self._options = websocket_connection_options
+        self._connection: Optional[_C] = None
+
+    async def __aenter__(self) -> _C:
+        socket_ = await _connect(
+            self._client,
+            beta=self._beta_api,
+            model=self._model,
+            call_id=self._call_id,
+            extra_query=self._extra_query,
+            extra_headers=self._extra_headers,
+            options=self._options,
+        )
+        self._connection = self._connection_class(socket_)
+        return self._connection
+
+    enter = __aenter__
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+# Resources ---------------------------------------------------------------------------------
+
+
+def _optional(value: Union[str, Omit, NotGiven, None]) -> Optional[str]:
+    return value if isinstance(value, str) else None
+
+
+class AsyncRealtime(_GeneratedRealtime):
+    """``client.realtime``: the generated REST operations plus :meth:`connect`."""
+
+    def connect(
+        self,
+        *,
+        call_id: Union[str, Omit] = omit,
+        model: Union[str, Omit] = omit,
+        extra_query: Optional[Query] = None,
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        websocket_connection_options: Optional[Mapping[str, Any]] = None,
+    ) -> AsyncRealtimeConnectionManager[AsyncRealtimeConnection]:
+        """Open a Realtime WebSocket session for ``model`` (or join the call ``call_id``).
+
+        ``websocket_connection_options`` takes websockets' names: ``max_size`` (16 MiB;
+        ``None``: no limit), ``subprotocols``, ``open_timeout`` (10 s), ``close_timeout``
+        (10 s), ``ping_interval`` / ``ping_timeout`` (20 s each; ``None``: no keepalive);
+        ``compression``, ``max_queue`` and ``write_limit`` are accepted without effect.
+        """
+        return AsyncRealtimeConnectionManager(
+            client=self._client,
+            connection_class=AsyncRealtimeConnection,
+            beta=False,
+            model=_optional(model),
+            call_id=_optional(call_id),
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            websocket_connection_options=websocket_connection_options,
+        )
+
+
+class AsyncBetaRealtime(_GeneratedBetaRealtime):
+    """``client.beta.realtime``: the generated REST operations plus :meth:`connect`."""
+
+    def connect(
+        self,
+        *,
+        model: str,
+        extra_query: Optional[Query] = None,
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        websocket_connection_options: Optional[Mapping[str, Any]] = None,
+    ) -> AsyncRealtimeConnectionManager[AsyncBetaRealtimeConnection]:
+        """Open a beta Realtime session (``OpenAI-Beta: realtime=v1``); options as for
+        :meth:`AsyncRealtime.connect`."""
+        return AsyncRealtimeConnectionManager(
+            client=self._client,
+            connection_class=AsyncBetaRealtimeConnection,
+            beta=True,
+            model=model,
+            call_id=None,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            websocket_connection_options=websocket_connection_options,
+        )
