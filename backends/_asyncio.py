@@ -154,7 +154,8 @@ class _Semaphore:
         self._sem = asyncio.Semaphore(value)
 
     async def acquire(self, timeout: Optional[float]) -> None:
-        if timeout is None:
+        if timeout is None or not self._sem.locked():
+            # Free slot (the usual case) or no deadline: no wait_for, no extra Task.
             await self._sem.acquire()
             return
         try:

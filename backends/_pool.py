@@ -19,15 +19,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import ssl
 import stat
 import time
 from collections import deque
-from typing import Any, AsyncIterator, Deque, Dict, Generator, Iterator, List, Optional, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Deque,
+    Dict,
+    Generator,
+    Iterator,
+    List,
+    Optional,
+    Union,
+)
 
 # unasync: sync=import threading
 # unasync: sync=from ._sockets import LoopBinding, load_backend
 import sniffio
+
+if TYPE_CHECKING:
+    import ssl
 
 from openai_proto._config import Origin
 from openai_proto._exceptions import LocalProtocolError, RemoteProtocolError

@@ -1044,7 +1044,9 @@ class FakeServer:
         """Bind, start the thread, and wait (at most ``timeout`` s) until it accepts."""
         if self._thread is not None:
             raise RuntimeError("FakeServer already started")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets created with it,
+        # and without it every small response waits ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self._requested_port))

@@ -10,7 +10,6 @@ public ``APIConnectionError`` / ``APITimeoutError``.
 
 from __future__ import annotations
 
-import ssl
 from typing import TYPE_CHECKING, Iterator, Optional, Protocol
 
 from backends._base import ConnectError as ConnectError
@@ -26,6 +25,8 @@ from backends._base import default_ssl_context as default_ssl_context
 from backends._base import map_exceptions as map_exceptions
 
 if TYPE_CHECKING:
+    import ssl
+
     from openai_proto._headers import Headers
     from openai_proto._request import Request
 

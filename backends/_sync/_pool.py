@@ -18,11 +18,18 @@ Invariants:
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections import deque
-from typing import Deque, Dict, Iterator, List, Optional, Union
+from typing import (
+    TYPE_CHECKING,
+    Deque,
+    Dict,
+    Iterator,
+    List,
+    Optional,
+    Union,
+)
 
 from backends._pool import READ_SIZE as READ_SIZE
 from backends._pool import UPLOAD_CHUNK as UPLOAD_CHUNK
@@ -30,6 +37,12 @@ from backends._pool import _read_file as _read_file
 from backends._pool import _StaleConnection as _StaleConnection
 from backends._pool import iter_upload as iter_upload
 from backends._pool import upload_size as upload_size
+
+from ._sockets import LoopBinding, load_backend
+
+if TYPE_CHECKING:
+    import ssl
+
 from openai_proto._config import Origin
 from openai_proto._exceptions import RemoteProtocolError
 from openai_proto._headers import Headers
@@ -51,7 +64,6 @@ from ._base import (
     WriteError,
     default_ssl_context,
 )
-from ._sockets import LoopBinding, load_backend
 
 __all__ = ["SyncHTTPClient", "HTTPResponse", "load_backend"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -71,3 +72,39 @@ def test_blocking_socket_example_keeps_the_text_exact(server: FakeServer, conten
     proc = run_example(server.url, content)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"Hello! You said: {content}\n"
+
+
+SELECTORS_EXAMPLE = ROOT / "docs" / "examples" / "selectors_loop.py"
+
+
+def run_selectors_example(
+    server: FakeServer, prompts: list[str]
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8", OPENAI_API_KEY=KEY)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, str(SELECTORS_EXAMPLE), server.url, *prompts],
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=45,
+    )
+    return proc, time.monotonic() - started
+
+
+def test_selectors_loop_streams_several_completions_at_once(server: FakeServer) -> None:
+    server.state.stream_delay = 0.15  # every event drips: the loop must interleave streams
+    prompts = ["first prompt", "second prompt", "third prompt"]
+    single, one_stream = run_selectors_example(server, prompts[:1])
+    assert single.returncode == 0, single.stderr
+    server.state.reset()
+    server.state.stream_delay = 0.15
+    proc, three_streams = run_selectors_example(server, prompts)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    lines = proc.stdout.splitlines()
+    assert lines[:3] == [f"[{i}] Hello! You said: {p}" for i, p in enumerate(prompts, 1)]
+    assert lines[3] == "event-loop libraries imported: none"
+    assert sorted(r.json["messages"][0]["content"] for r in server.state.requests) == prompts
+    # Run one after another, three streams would take three times as long as one.
+    assert three_streams < 2 * one_stream, (one_stream, three_streams)
