@@ -53,6 +53,7 @@ from openai_proto._exceptions import (
     APIConnectionError,
     APITimeoutError,
     OpenAIError,
+    ProtocolError,
     RemoteProtocolError,
     make_status_error,
 )
@@ -343,7 +344,7 @@ class _WebSocket:
         self._pings = 0
         self._lost: Optional[Tuple[int, str, Optional[BaseException]]] = None
         self._final: Optional[Closed] = None
-        self._error: Optional[RemoteProtocolError] = None
+        self._error: Optional[ProtocolError] = None
         self._stream_closed = False
         self._close_sent = (1006, "")
 
@@ -474,14 +475,14 @@ class _WebSocket:
         return event
 
     def abort(self) -> None:
-        """Drop the connection at once (a failed handshake)."""
+        """Drop the connection at once (a failed handshake, a cancelled close)."""
         self._stream_closed = True
         self._stream.abort()
 
     def closed_error(self) -> Exception:
         """The exception for any use of a connection that has ended (or is closing)."""
         if self._error is not None:
-            return RemoteProtocolError(f"the connection failed earlier: {self._error}")
+            return type(self._error)(f"the connection failed earlier: {self._error}")
         final = self._final
         cause: Optional[BaseException] = None
         if final is not None and (final.code != 1006 or self._lost is None):
@@ -541,9 +542,20 @@ class _WebSocket:
 
     async def close(self, code: int, reason: str) -> None:
         """Closing handshake (RFC 6455 §7.1.2): send Close, wait up to ``close_timeout``
-        for the peer's, then close the stream. Idempotent."""
+        for the peer's, then close the stream. Idempotent. Cancelled or failed half-way
+        (a close code that cannot be sent, say), it drops the connection at once."""
         if self.done:
             return
+        try:
+            await self._close(code, reason)
+        except BaseException as exc:
+            if isinstance(exc, ProtocolError) and self._error is None:
+                self._error = exc  # the machine is unusable now
+            if not self._stream_closed:
+                self.abort()
+            raise
+
+    async def _close(self, code: int, reason: str) -> None:
         if self._ws.state is RealtimeState.OPEN and self._lost is None:
             self._close_sent = (code, reason)
             try:

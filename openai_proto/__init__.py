@@ -41,10 +41,12 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAzureOpenAI",
     "AsyncHTTPClient",
     "AsyncOpenAI",
     "AsyncStream",
     "AuthenticationError",
+    "AzureOpenAI",
     "BadRequestError",
     "ConflictError",
     "ContentFilterFinishReasonError",
@@ -71,7 +73,15 @@ __all__ = [
 ]
 
 # Names served by the I/O layer, imported only when asked for.
-_FROM_BACKENDS = {"AsyncOpenAI", "AsyncStream", "AsyncHTTPClient", "OpenAI", "Stream"}
+_FROM_BACKENDS = {
+    "AsyncAzureOpenAI",
+    "AsyncOpenAI",
+    "AsyncStream",
+    "AsyncHTTPClient",
+    "AzureOpenAI",
+    "OpenAI",
+    "Stream",
+}
 
 # ... and from a backends module that the ``backends`` package does not re-export.
 _FROM_BACKEND_MODULES = {"WebSocketConnectionClosedError": "backends._realtime"}

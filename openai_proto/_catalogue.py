@@ -1897,6 +1897,8 @@ containers_files_create = Operation(
     path="/containers/{container_id}/files",
     path_params=("container_id",),
     body_params=("file_id", "file"),
+    content_type="multipart/form-data",
+    file_fields=("file",),
     response_type="openai_proto.types.containers:FileListResponse",
 )
 containers_files_delete = Operation(

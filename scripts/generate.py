@@ -919,6 +919,20 @@ def request_content(op: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     return {ct: v.get("schema", {}) for ct, v in rb.get("content", {}).items()}
 
 
+def choose_request_content(
+    tm: TypeModel, content: Dict[str, Dict[str, Any]], origin: str
+) -> Tuple[str, Dict[str, Any]]:
+    """The request encoding to generate: the spec's first, unless it also offers
+    multipart/form-data with a binary field (an upload), which the official SDK sends as
+    multipart whatever the order (``containers.files.create`` lists JSON first)."""
+    multipart = content.get("multipart/form-data")
+    if multipart is not None and next(iter(content)) != "multipart/form-data":
+        props, _required, _d = tm._merged_object(multipart, origin)
+        if any(isinstance(ps, dict) and _is_binary(tm, ps) for ps in props.values()):
+            return "multipart/form-data", multipart
+    return next(iter(content.items()))
+
+
 def official_names(spec: Dict[str, Any], ops: List[OpInfo]) -> Dict[str, str]:
     """Spec schema name -> official SDK class name (explicit table + tsv return types)."""
     schemas = spec["components"]["schemas"]
@@ -1884,7 +1898,7 @@ def _entry(tm: TypeModel, info: OpInfo, sdk: Optional[SdkMethod]) -> Entry:
         )
     rc = request_content(op)
     if rc:
-        ct, schema = next(iter(rc.items()))
+        ct, schema = choose_request_content(tm, rc, origin)
         e.content_type = ct
         props, required, _d = tm._merged_object(schema, origin)
         taken = set(e.path_params) | {q.py for q in e.query}

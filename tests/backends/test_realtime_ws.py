@@ -648,6 +648,24 @@ async def test_close_is_bounded_when_the_peer_never_answers(
     assert info.value.reason == "timed out waiting for the closing handshake"
 
 
+async def test_close_code_that_cannot_be_sent(
+    make_http_client: MakeHTTP, ws_server: RealtimeServer
+) -> None:
+    """1005 is for reporting only (RFC 6455 §7.4.1): the caller's error, after which the
+    connection is dropped, and leaving the ``async with`` block does not raise again."""
+    with anyio.fail_after(LIMIT):
+        async with client_for(make_http_client, ws_server) as client:
+            manager = client.realtime.connect(model="m", extra_query={"test": new_test()})
+            async with manager as connection:
+                await connection.recv()
+                with pytest.raises(LocalProtocolError, match="1005"):
+                    await connection.close(code=1005)
+                with pytest.raises(LocalProtocolError):
+                    await connection.recv()
+                with pytest.raises(LocalProtocolError):
+                    await connection.send({"type": "response.create"})
+
+
 async def test_reserved_header_fails_before_connecting(
     make_http_client: MakeHTTP, refused_port: int
 ) -> None:

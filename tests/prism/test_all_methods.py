@@ -83,12 +83,6 @@ KNOWN_BUGS: Dict[str, str] = {
             "retrieve",
         )
     },
-    "containers.files.create[all]": (
-        "The spec offers application/json first and multipart/form-data second; the "
-        "generator takes the first, so the catalogue has no file_fields and the `file` "
-        "upload is JSON-encoded (a list with base64 bytes): Prism 422 'body.file must be "
-        "string'. The official SDK sends multipart/form-data (extract_files(['file']))."
-    ),
 }
 
 
