@@ -173,6 +173,8 @@ def build_request(
 
     def put(source: Optional[Mapping[str, Any]]) -> None:
         for name, value in (source or {}).items():
+            if isinstance(value, (list, tuple)):  # header parameters: comma-joined
+                value = ",".join(str(v) for v in value)
             headers[name.lower()] = (name, value if isinstance(value, Omit) else str(value))
 
     key = config.api_key if api_key is None else api_key

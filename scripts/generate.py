@@ -832,8 +832,10 @@ def patch_spec(spec: Dict[str, Any]) -> None:
 # A top-level path the spec does not generate (``webhooks``) is added to ``TOP_LEVEL``.
 RESOURCE_OVERRIDES = {
     "beta.realtime": "backends._realtime:AsyncBetaRealtime",
+    "chat.completions": "backends._structured:AsyncCompletions",
     "embeddings": "backends._embeddings:AsyncEmbeddings",
     "realtime": "backends._realtime:AsyncRealtime",
+    "responses": "backends._structured:AsyncResponses",
     "webhooks": "backends._webhooks:AsyncWebhooks",
 }
 
@@ -1750,7 +1752,7 @@ BINARY_RETURNS = {"HttpxBinaryResponseContent", "str"}
 class Param:
     py: str
     wire: str
-    where: str  # "path" | "query" | "body"
+    where: str  # "path" | "query" | "body" | "header"
     type: TExpr
     required: bool
     nullable: bool
@@ -1769,6 +1771,7 @@ class Entry:
     path_params: List[str] = field(default_factory=list)
     query: List[Param] = field(default_factory=list)
     body: List[Param] = field(default_factory=list)
+    header_params: List[Param] = field(default_factory=list)
     content_type: str = ""
     file_fields: List[str] = field(default_factory=list)
     response_t: Optional[TExpr] = None
@@ -1880,6 +1883,24 @@ def _entry(tm: TypeModel, info: OpInfo, sdk: Optional[SdkMethod]) -> Entry:
     origin = f"op:{info.name}"
     tm.fixed_module[origin] = info.group_module
     for prm in op.get("parameters", []):
+        if prm.get("in") == "header":
+            # e.g. `openai-beta` on beta.responses: the official SDK names the argument
+            # after x-stainless-param (`betas`) and sends a list comma-joined.
+            hs = prm.get("schema", {})
+            py = hs.get("x-stainless-param") or prm.get("x-stainless-param") or snake(prm["name"])
+            ht = tm.type_of(hs, pascal(py), f"{origin}@{prm['name']}", origin) if hs else ANY
+            e.header_params.append(
+                Param(
+                    py=py_name(py, set()),
+                    wire=prm["name"],
+                    where="header",
+                    type=strip_none(ht),
+                    required=bool(prm.get("required")),
+                    nullable=_contains_none(ht),
+                    doc=first_sentence(prm.get("description", "")),
+                )
+            )
+            continue
         if prm.get("in") != "query":
             continue
         wire = prm["name"]
@@ -2163,7 +2184,7 @@ def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str
     sig.append("*")
     for a in e.kw_path:
         sig.append(f"{a}: str")
-    params = [*e.query, *e.body]
+    params = [*e.query, *e.body, *e.header_params]
     used = set(e.positional) | set(e.kw_path) | set(EXTRA_KW) | {"self"}
     req, opt = [], []
     for prm in params:
@@ -2207,8 +2228,11 @@ def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str
     if e.page:
         imports.add(("backends._pagination", "AsyncPaginator"))
         ret = f"AsyncPaginator[{item or 'Any'}]"
+    elif e.binary and e.text:
+        ret = "str"
     elif e.binary:
-        ret = "str" if e.text else "bytes"
+        imports.add(("backends._response", "BinaryResponseContent"))
+        ret = "BinaryResponseContent"
     else:
         ret = item or "None"
     if streaming:
@@ -2233,8 +2257,12 @@ def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str
     if e.body:
         bb = ", ".join(f"{py_repr(b.wire)}: {b.py}" for b in e.body)
         call.append(f"body={{{bb}}}")
+    headers = "extra_headers"
+    if e.header_params:
+        hh = ", ".join(f"{py_repr(h.wire)}: {h.py}" for h in e.header_params)
+        headers = f"{{{hh}, **(extra_headers or {{}})}}"
     call.append(
-        "options=RequestOptions(extra_headers=extra_headers, extra_query=extra_query, "
+        f"options=RequestOptions(extra_headers={headers}, extra_query=extra_query, "
         "extra_body=extra_body, timeout=timeout)"
     )
     if streaming:

@@ -30,7 +30,7 @@ TOP_LEVEL: Dict[str, str] = {
     "models": "backends.resources.models:AsyncModels",
     "moderations": "backends.resources.moderations:AsyncModerations",
     "realtime": "backends._realtime:AsyncRealtime",
-    "responses": "backends.resources.responses.responses:AsyncResponses",
+    "responses": "backends._structured:AsyncResponses",
     "skills": "backends.resources.skills.skills:AsyncSkills",
     "uploads": "backends.resources.uploads.uploads:AsyncUploads",
     "vector_stores": "backends.resources.vector_stores.vector_stores:AsyncVectorStores",

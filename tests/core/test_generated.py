@@ -509,4 +509,4 @@ def test_return_annotations_name_official_types() -> None:
         _annotation_names(_resource("chat.completions", client).create)
         == "Union[ChatCompletion, AsyncStream[ChatCompletionChunk]]"
     )
-    assert _annotation_names(_resource("files", client).content) == "bytes"
+    assert _annotation_names(_resource("files", client).content) == "BinaryResponseContent"

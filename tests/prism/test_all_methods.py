@@ -67,22 +67,6 @@ KNOWN_BUGS: Dict[str, str] = {
         f"audio.speech.create[{variant}]": _CLOSE_DELIMITED
         for variant in ("required", "all", "raw", "streaming_response")
     },
-    **{
-        f"beta.responses.{meth}[params]": (
-            "The spec's `openai-beta` header parameter (x-stainless-param `betas`) is not an "
-            "argument: the official SDK's beta.responses methods take `betas` and send it "
-            "comma-joined as `openai-beta`; the generator only reads query/path/body params."
-        )
-        for meth in (
-            "cancel",
-            "compact",
-            "create",
-            "delete",
-            "input_items.list",
-            "input_tokens.count",
-            "retrieve",
-        )
-    },
 }
 
 

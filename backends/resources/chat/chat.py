@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from backends._resource import AsyncAPIResource
 
 if TYPE_CHECKING:
-    from backends.resources.chat.completions.completions import AsyncCompletions
+    from backends._structured import AsyncCompletions
 
 __all__ = ["AsyncChat"]
 
@@ -19,6 +19,6 @@ class AsyncChat(AsyncAPIResource):
 
     @cached_property
     def completions(self) -> AsyncCompletions:
-        from backends.resources.chat.completions.completions import AsyncCompletions
+        from backends._structured import AsyncCompletions
 
         return AsyncCompletions(self._client)
