@@ -463,6 +463,31 @@ def test_empty_path_param_raises_the_official_message() -> None:
     assert client.calls == []
 
 
+@needs_spec
+def test_every_path_parameter_is_validated_before_any_request() -> None:
+    """Each path parameter of each method, left empty, raises the official ValueError."""
+    client = _Recorder()
+    checked = 0
+    for name, _http, _path, pos, kw, _ret in _tsv():
+        parent, _, meth = name.rpartition(".")
+        fn = getattr(_resource(parent, client), meth)
+        params = inspect.signature(fn).parameters
+        required_kw = {
+            p.name: "x"
+            for p in params.values()
+            if p.kind is p.KEYWORD_ONLY and p.default is inspect.Parameter.empty
+        }
+        for empty in [*pos, *kw]:
+            args = ["" if a == empty else "x" for a in pos]
+            kwargs = {**required_kw, **{k: ("" if k == empty else "x") for k in kw}}
+            with pytest.raises(ValueError, match=f"`{empty}` but received ''"):
+                result = fn(*args, **kwargs)
+                _finish(result) if inspect.iscoroutine(result) else None
+            checked += 1
+    assert client.calls == []
+    assert checked > 150  # every path parameter of the 283 methods
+
+
 def test_methods_pass_operation_params_and_options() -> None:
     from openai_proto._types import omit
 
