@@ -11,21 +11,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._azure import AsyncAzureOpenAI
     from ._client import AsyncOpenAI
     from ._pagination import AsyncPage, AsyncPaginator
     from ._pool import AsyncHTTPClient, HTTPResponse
     from ._stream import AsyncStream
+    from ._sync._azure import AzureOpenAI
     from ._sync._client import OpenAI
     from ._sync._pagination import SyncPage
     from ._sync._pool import SyncHTTPClient
     from ._sync._stream import Stream
 
 __all__ = [
+    "AsyncAzureOpenAI",
     "AsyncHTTPClient",
     "AsyncOpenAI",
     "AsyncPage",
     "AsyncPaginator",
     "AsyncStream",
+    "AzureOpenAI",
     "HTTPResponse",
     "OpenAI",
     "Stream",
@@ -34,6 +38,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "AsyncAzureOpenAI": "._azure",
     "AsyncOpenAI": "._client",
     "AsyncPage": "._pagination",
     "AsyncPaginator": "._pagination",
@@ -41,6 +46,7 @@ _WHERE = {
     "HTTPResponse": "._pool",
     "AsyncStream": "._stream",
     # the blocking facade, generated from the modules above by scripts/unasync.py
+    "AzureOpenAI": "._sync._azure",
     "OpenAI": "._sync._client",
     "Stream": "._sync._stream",
     "SyncHTTPClient": "._sync._pool",

@@ -12,24 +12,30 @@ import importlib
 import os
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Mapping, Optional, Type, Union
 
 from openai_proto._config import ClientConfig
 from openai_proto._operation import Operation, resolve_type
 from openai_proto._request import RequestOptions
 from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
 
-from ._base import AsyncTransport
-from ._engine import Engine, decode_json
-from ._logs import setup_logging
-from ._pagination import AsyncPaginator
-from ._pool import AsyncHTTPClient
-from ._response import BinaryResponseContent, response_view
-from ._stream import AsyncStream
+# The engine, the pool (h11) and the response classes are imported on first use, not with
+# the client: constructing a client stays cheap (the import-time goal in benchmarks/).
+if TYPE_CHECKING:
+    from ._base import AsyncTransport
+    from ._engine import Engine
+    from ._pagination import AsyncPaginator
 
 __all__ = ["AsyncOpenAI"]
 
 ApiKey = Union[str, Callable[[], Awaitable[str]], None]
+
+
+# unasync: async-only
+def _paginator() -> type[AsyncPaginator[Any]]:
+    from ._pagination import AsyncPaginator
+
+    return AsyncPaginator
 
 
 class AsyncOpenAI:
@@ -54,7 +60,10 @@ class AsyncOpenAI:
         _strict_response_validation: bool = False,
         _environ: Optional[Mapping[str, str]] = None,
     ) -> None:
-        setup_logging(os.environ)  # OPENAI_LOG, read once per process
+        if os.environ.get("OPENAI_LOG"):  # logging (and its import) only when asked for
+            from ._logs import setup_logging
+
+            setup_logging(os.environ)
         provider = api_key if callable(api_key) else None
         self._config = ClientConfig.create(
             api_key=api_key if isinstance(api_key, str) else None,
@@ -72,18 +81,39 @@ class AsyncOpenAI:
             environ=os.environ if _environ is None else _environ,
         )
         self._api_key_provider = provider
-        self._http: AsyncTransport
-        if isinstance(http_client, AsyncHTTPClient):
-            self._http = http_client
-        elif http_client is None and backend != "httpcore":
-            self._http = AsyncHTTPClient(backend=backend)
-        else:  # backend="httpcore", an httpcore.AsyncConnectionPool or an httpx.AsyncClient
-            # unasync: sync=from ._sockets import adapt_http_client
-            from ._httpcore import adapt_http_client
-
-            self._http = adapt_http_client(http_client)
-        self._engine = Engine(config=self._config, http=self._http, key_provider=provider)
+        self._backend = backend
+        self._transport: Optional[AsyncTransport] = None
+        if http_client is not None or backend != "auto":
+            # An explicit choice is checked now, so a wrong one fails at construction; the
+            # default pool is made on first use (constructing a client stays cheap).
+            self._transport = self._make_transport(http_client)
         self._closed = False
+
+    def _make_transport(self, http_client: object) -> AsyncTransport:
+        from ._pool import AsyncHTTPClient
+
+        if isinstance(http_client, AsyncHTTPClient):
+            return http_client
+        if http_client is None and self._backend != "httpcore":
+            return AsyncHTTPClient(backend=self._backend)
+        # backend="httpcore", an httpcore.AsyncConnectionPool or an httpx.AsyncClient
+        # unasync: sync=from ._sockets import adapt_http_client
+        from ._httpcore import adapt_http_client
+
+        return adapt_http_client(http_client)
+
+    @property
+    def _http(self) -> AsyncTransport:
+        """The HTTP transport, created on first use unless one was passed in."""
+        if self._transport is None:
+            self._transport = self._make_transport(None)
+        return self._transport
+
+    @cached_property
+    def _engine(self) -> Engine:
+        from ._engine import Engine
+
+        return Engine(config=self._config, http=self._http, key_provider=self._api_key_provider)
 
     # -- configuration, as the official client exposes it -------------------------------
     @property
@@ -148,12 +178,16 @@ class AsyncOpenAI:
     def with_raw_response(self) -> Any:
         """Every resource's methods, returning raw responses (``client.with_raw_response
         .chat.completions.create(...)``); see :class:`backends._response.LegacyAPIResponse`."""
+        from ._response import response_view
+
         return response_view(self, streaming=False)
 
     @cached_property
     def with_streaming_response(self) -> Any:
         """Every resource's methods as ``async with`` context managers yielding the response
         before its body is read; see :class:`backends._response.AsyncAPIResponse`."""
+        from ._response import response_view
+
         return response_view(self, streaming=True)
 
     # -- what generated resources call --------------------------------------------------
@@ -176,6 +210,8 @@ class AsyncOpenAI:
                 options=options,
                 read_body=False,
             )
+            from ._stream import AsyncStream
+
             item_type = resolve_type(op.stream_type) if op.stream_type else Any
             return AsyncStream(response, item_type=item_type)
         response = await self._engine.send(
@@ -183,9 +219,13 @@ class AsyncOpenAI:
         )
         content = await response.aread()
         if op.binary:
+            from ._response import BinaryResponseContent
+
             return BinaryResponseContent(response, content)
         if op.response_type is None:
             return None
+        from ._engine import decode_json
+
         return decode_json(content, resolve_type(op.response_type), response)
 
     def _paginate(
@@ -200,7 +240,7 @@ class AsyncOpenAI:
         # The blocking list() returns the first page itself, as the official sync client.
         # unasync: sync=from ._pagination import _ListCall
         # unasync: sync=return _ListCall(op, path_params, query, options, body).fetch(self, {})
-        return AsyncPaginator(
+        return _paginator()(
             self, op, path_params=path_params, query=query, options=options, body=body
         )
 
@@ -270,7 +310,8 @@ class AsyncOpenAI:
     async def close(self) -> None:
         """Close the connection pool (shared with copies made by ``copy()``)."""
         self._closed = True
-        await self._http.aclose()
+        if self._transport is not None:
+            await self._transport.aclose()
 
     async def __aenter__(self) -> AsyncOpenAI:
         return self

@@ -11,7 +11,7 @@ import logging
 import os
 import random
 import time
-from typing import Any, Awaitable, Callable, Mapping, Optional
+from typing import Any, Awaitable, Callable, Mapping, Optional, Tuple
 
 import msgspec
 
@@ -75,6 +75,13 @@ def decode_error_body(content: bytes) -> object:
 
 
 KeyProvider = Callable[[], Awaitable[str]]
+#: Per-attempt hook of clients that route or authenticate otherwise (Azure): given the
+#: operation and the call's body, the configuration and operation to build with and headers
+#: ranked above ``default_headers``, below the call's ``extra_headers``.
+Prepare = Callable[
+    [Operation, Optional[Mapping[str, object]]],
+    Awaitable[Tuple[ClientConfig, Operation, Mapping[str, str]]],
+]
 
 
 class Engine:
@@ -86,12 +93,14 @@ class Engine:
         config: ClientConfig,
         http: AsyncTransport,
         key_provider: Optional[KeyProvider] = None,
+        prepare: Optional[Prepare] = None,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.config = config
         self.http = http
         self.key_provider = key_provider
+        self.prepare = prepare
         self._clock = clock
         self._rng = rng
 
@@ -117,15 +126,19 @@ class Engine:
         retries_taken = 0
         while True:
             api_key = await self.key_provider() if self.key_provider is not None else None
+            config, built_op, headers = self.config, op, extra_headers
+            if self.prepare is not None:
+                config, built_op, added = await self.prepare(op, body)
+                headers = {**added, **(extra_headers or {})}
             request = build_request(
-                self.config,
-                op,
+                config,
+                built_op,
                 api_key=api_key,
                 path_params=path_params,
                 query=query,
                 body=body,
                 options=options,
-                extra_headers=extra_headers,
+                extra_headers=headers,
                 token_bytes=os.urandom,
                 file_size=upload_size,
             )

@@ -6,11 +6,13 @@ wsproto); this module only moves its bytes. One loop, :meth:`_WebSocket._event`,
 read → ``receive_data`` → flush → events cycle for all drivers. The byte stream comes from
 the client's HTTP client:
 
-- the native pool (asyncio, trio): a new connection from ``http_client.backend.connect_tcp``
-  with the pool's TLS context, then the handshake written by the core;
-- httpcore (and an ``httpx.AsyncClient``): the handshake request goes through the library's
-  pool and, on ``101``, its ``extensions["network_stream"]`` carries the frames; the
-  library's ``101`` head is handed to the core, which checks it as for the native path.
+- the native pool (asyncio, trio, blocking sockets): a new connection from
+  ``http_client.backend.connect_tcp`` with the pool's TLS context, then the handshake
+  written by the core;
+- httpcore and httpx clients (the async client only): the handshake request goes through
+  the library's pool and, on ``101``, its ``extensions["network_stream"]`` carries the
+  frames; the library's ``101`` head is handed to the core, which checks it as for the
+  native path.
 
 Failures are this library's exceptions, never a driver's or wsproto's: before the
 connection is open, ``APIConnectionError`` / ``APITimeoutError``, or the
@@ -52,9 +54,9 @@ from openai_proto._config import Origin
 from openai_proto._exceptions import (
     APIConnectionError,
     APITimeoutError,
-    OpenAIError,
     ProtocolError,
     RemoteProtocolError,
+    WebSocketConnectionClosedError,
     make_status_error,
 )
 from openai_proto._headers import Headers
@@ -67,13 +69,15 @@ from openai_proto.realtime import (
     Closed,
     Message,
     Opened,
-    RealtimeConnection,
     RealtimeConnectionEvent,
     RealtimeEvent,
     RealtimeState,
     Rejected,
     build_realtime_url,
     decode_server_event,
+)
+from openai_proto.realtime import (
+    RealtimeConnection as _Machine,
 )
 
 from ._base import (
@@ -115,27 +119,6 @@ _READ_SIZE = 64 * 1024
 #: Close codes of a normal end (websockets' ``ConnectionClosedOK``): ``async for`` stops
 #: quietly on them, and raises on any other (RFC 6455 §7.4.1).
 _OK_CODES = frozenset({1000, 1001, 1005})
-
-
-class WebSocketConnectionClosedError(OpenAIError):
-    """The Realtime WebSocket connection is closed: raised by ``recv()`` and ``send()``
-    after the end, and by ``async for`` when the end was not normal.
-
-    ``code`` and ``reason`` are those of the peer's Close frame (RFC 6455 §7.1.5-6); 1006
-    means the TCP connection ended (or broke) without one, 1011 that the peer stopped
-    answering keepalive pings. ``unsent_messages`` is always empty (nothing is queued);
-    the attribute exists for code written against the official SDK's class of this name.
-    """
-
-    code: int
-    reason: str
-    unsent_messages: List[str]
-
-    def __init__(self, message: str, *, code: int, reason: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.reason = reason
-        self.unsent_messages = []
 
 
 # Typed events ----------------------------------------------------------------------------
@@ -329,7 +312,7 @@ class _WebSocket:
 
     def __init__(
         self,
-        machine: RealtimeConnection,
+        machine: _Machine,
         stream: AsyncNetworkStream,
         backend: AsyncBackend,
         settings: _Settings,
@@ -632,6 +615,7 @@ def _request_head(data: bytes) -> List[Tuple[bytes, bytes]]:
     return fields
 
 
+# unasync: async-only
 class _UpgradedStream:
     """An httpcore ``network_stream`` taken over after a ``101`` as an
     :class:`~backends._base.AsyncNetworkStream`. Closing it also closes the library's
@@ -691,9 +675,10 @@ class _UpgradedStream:
         return bool(self._stream.get_extra_info("is_readable"))
 
 
+# unasync: async-only
 async def _upgrade(
     http: Any,
-    machine: RealtimeConnection,
+    machine: _Machine,
     request: bytes,
     origin: Origin,
     target: str,
@@ -801,7 +786,7 @@ async def _connect(
     tls = parts.scheme == "wss"
     origin = Origin(parts.scheme, parts.hostname, parts.port or (443 if tls else 80))
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    machine = RealtimeConnection(
+    machine = _Machine(
         host=origin.host_header,
         target=target,
         headers=_handshake_headers(config, api_key, beta=beta, extra_headers=extra_headers),
@@ -826,6 +811,7 @@ async def _connect(
                 ws = _WebSocket(machine, stream, backend, settings)
                 event = await ws.handshake(request)
             else:
+                # unasync: sync=raise TypeError(f"no WebSocket support for {type(http).__name__}")
                 ws, event = await _upgrade(
                     http, machine, request, origin, target, backend, settings, config
                 )

@@ -97,6 +97,9 @@ DEFAULT_MODELS: Tuple[Tuple[str, int, str], ...] = (
 _JSON_SEPARATORS = (",", ":")
 _SCOPE_REQUEST_ID = "fake_openai.request_number"
 _TOKEN_RE = re.compile(r"\s*\S+")
+#: Azure OpenAI paths (``/openai/...``, ``/openai/deployments/{name}/...``), served by the
+#: handlers of the same ``/v1/...`` path.
+_AZURE_PATH_RE = re.compile(r"^/openai(?:/deployments/[^/]+)?(/.*)$")
 
 
 def _dumps(obj: Any) -> bytes:
@@ -387,7 +390,7 @@ class _FrontDoor:
                 await _scripted_response(reply)(scope, receive, send_with_id)
                 return
 
-        token = _bearer(headers)
+        token = _bearer(headers) or headers.get("api-key") or None  # OpenAI or Azure style
         expected = self.state.api_key
         if token is None or (expected is not None and token != expected):
             await _unauthorized(token or "")(scope, receive, send_with_id)
@@ -402,6 +405,9 @@ class _FrontDoor:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        azure = _AZURE_PATH_RE.match(path)
+        if azure is not None:
+            scope = {**scope, "path": "/v1" + azure.group(1)}
         await self.app(scope, receive if streamed else replay, send_with_id)
 
 
@@ -487,6 +493,9 @@ async def _chat_completions(request: Request) -> Response:
         return _error(400, f"'{name}' must be between 1 and {MAX_COMPLETION_TOKENS}.", param=name)
 
     tokens = _reply_tokens(messages)
+    document = _json_schema_reply(body.get("response_format"))
+    if document is not None:
+        tokens = _pieces(document)
     count = len(tokens) if limit is None else limit
     finish_reason = "stop" if limit is None else "length"
     prompt = _prompt_tokens(messages)
@@ -598,6 +607,167 @@ async def _batched(events: Iterator[bytes], delay: float) -> AsyncIterator[bytes
             size = 0
     if batch:
         yield b"".join(batch)
+
+
+# --------------------------------------------------------------------------------------
+# Structured outputs: a JSON document that fits the request's schema
+# --------------------------------------------------------------------------------------
+
+_SCHEMA_DEPTH = 16
+
+
+def _schema_value(schema: Any, root: Mapping[str, Any], depth: int = 0) -> Any:
+    """A deterministic value fitting ``schema``: its first enum member, "text", 1, 1.5,
+    true, a one-item array, an object with every property (nulls only when required)."""
+    if not isinstance(schema, dict) or depth > _SCHEMA_DEPTH:
+        return None
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return _schema_value(target, root, depth + 1)
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            typed = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
+            return _schema_value((typed or options)[0], root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "object" or isinstance(schema.get("properties"), dict):
+        props = schema.get("properties") or {}
+        return {name: _schema_value(sub, root, depth + 1) for name, sub in props.items()}
+    if kind == "array":
+        return [_schema_value(schema.get("items"), root, depth + 1)]
+    return {"string": "text", "integer": 1, "number": 1.5, "boolean": True}.get(str(kind))
+
+
+def _json_schema_reply(response_format: Any) -> Optional[str]:
+    """The reply document for a ``json_schema`` response format (chat ``response_format``
+    or Responses ``text.format``), else ``None``."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    inner = response_format.get("json_schema", response_format)
+    schema = inner.get("schema") if isinstance(inner, dict) else None
+    if not isinstance(schema, dict):
+        return None
+    return _dumps(_schema_value(schema, schema)).decode("utf-8")
+
+
+def _pieces(text: str, size: int = 8) -> List[str]:
+    """``text`` cut into chunks of ``size`` characters (a streamed JSON document)."""
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+# --------------------------------------------------------------------------------------
+# /v1/responses
+# --------------------------------------------------------------------------------------
+
+
+def _response_object(
+    response_id: str, model: str, status: str, output: List[Dict[str, Any]], usage: Any
+) -> Dict[str, Any]:
+    obj: Dict[str, Any] = {
+        "id": response_id,
+        "object": "response",
+        "created_at": CREATED,
+        "status": status,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "tool_choice": "auto",
+        "tools": [],
+    }
+    if usage is not None:
+        obj["usage"] = usage
+    return obj
+
+
+async def _responses(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    body = _parse_json(await request.body())
+    if not isinstance(body, dict):
+        return _error(400, "We could not parse the JSON body of your request.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return _error(400, "you must provide a model parameter", param="model")
+    text_param = body.get("text")
+    document = _json_schema_reply(
+        text_param.get("format") if isinstance(text_param, dict) else None
+    )
+    raw_input = body.get("input")
+    user = (
+        raw_input
+        if isinstance(raw_input, str)
+        else _text_of(
+            next((m.get("content") for m in reversed(raw_input or []) if isinstance(m, dict)), "")
+        )
+    )
+    text = document if document is not None else f"Hello! You said: {user}"
+    number = str(request.scope.get(_SCOPE_REQUEST_ID, "0"))
+    response_id, item_id = "resp_" + number, "msg_" + number
+    tokens = _pieces(text)
+    usage = {
+        "input_tokens": len(user.split()),
+        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        "output_tokens": len(tokens),
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": len(user.split()) + len(tokens),
+    }
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+    item = {
+        "id": item_id,
+        "type": "message",
+        "role": "assistant",
+        "status": "completed",
+        "content": [part],
+    }
+    final = _response_object(response_id, model, "completed", [item], usage)
+    if body.get("stream") is not True:
+        return JSONResponse(final)
+
+    def events() -> Iterator[bytes]:
+        seq = iter(range(1_000_000))
+
+        def event(kind: str, **fields: Any) -> bytes:
+            data = {"type": kind, "sequence_number": next(seq), **fields}
+            return b"event: " + kind.encode() + b"\ndata: " + _dumps(data) + b"\n\n"
+
+        started = _response_object(response_id, model, "in_progress", [], None)
+        yield event("response.created", response=started)
+        yield event("response.in_progress", response=started)
+        at = {"item_id": item_id, "output_index": 0}
+        yield event(
+            "response.output_item.added",
+            output_index=0,
+            item={**item, "status": "in_progress", "content": []},
+        )
+        yield event("response.content_part.added", **at, content_index=0, part={**part, "text": ""})
+        for token in tokens:
+            yield event(
+                "response.output_text.delta", **at, content_index=0, delta=token, logprobs=[]
+            )
+        yield event("response.output_text.done", **at, content_index=0, text=text, logprobs=[])
+        yield event("response.content_part.done", **at, content_index=0, part=part)
+        yield event("response.output_item.done", output_index=0, item=item)
+        yield event("response.completed", response=final)
+
+    return StreamingResponse(
+        _batched(events(), state.stream_delay),
+        media_type="text/event-stream; charset=utf-8",
+        headers={"cache-control": "no-cache"},
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -945,6 +1115,7 @@ def create_app(state: FakeState) -> Starlette:
     routes = [
         Route("/v1/chat/completions", _chat_completions, methods=["POST"]),
         Route("/v1/embeddings", _embeddings, methods=["POST"]),
+        Route("/v1/responses", _responses, methods=["POST"]),
         Route("/v1/models", _list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", _retrieve_model, methods=["GET"]),
         Route("/v1/models/{model:path}", _delete_model, methods=["DELETE"]),

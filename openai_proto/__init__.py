@@ -30,6 +30,7 @@ from ._exceptions import (
     RateLimitError,
     RemoteProtocolError,
     UnprocessableEntityError,
+    WebSocketConnectionClosedError,
 )
 from ._types import NOT_GIVEN, NotGiven, Omit, Timeout, not_given, omit
 from ._version import __version__
@@ -83,17 +84,8 @@ _FROM_BACKENDS = {
     "Stream",
 }
 
-# ... and from a backends module that the ``backends`` package does not re-export.
-_FROM_BACKEND_MODULES = {"WebSocketConnectionClosedError": "backends._realtime"}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _FROM_BACKEND_MODULES:
-        import importlib
-
-        value = getattr(importlib.import_module(_FROM_BACKEND_MODULES[name]), name)
-        globals()[name] = value
-        return value
     if name in _FROM_BACKENDS:
         import backends
 

@@ -10,7 +10,7 @@ wsproto or socket exception reaches the user.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 __all__ = [
     "APIConnectionError",
@@ -33,6 +33,7 @@ __all__ = [
     "RateLimitError",
     "RemoteProtocolError",
     "UnprocessableEntityError",
+    "WebSocketConnectionClosedError",
     "make_status_error",
 ]
 
@@ -185,6 +186,27 @@ class ContentFilterFinishReasonError(OpenAIError):
 
 class InvalidWebhookSignatureError(ValueError):
     """A webhook payload's signature or timestamp did not verify (a ``ValueError``, as upstream)."""
+
+
+class WebSocketConnectionClosedError(OpenAIError):
+    """The Realtime WebSocket connection is closed: raised by ``recv()`` and ``send()``
+    after the end, and by ``async for`` / ``for`` when the end was not normal.
+
+    ``code`` and ``reason`` are those of the peer's Close frame (RFC 6455 §7.1.5-6); 1006
+    means the TCP connection ended (or broke) without one, 1011 that the peer stopped
+    answering keepalive pings. ``unsent_messages`` is always empty (nothing is queued);
+    the attribute exists for code written against the official SDK's class of this name.
+    """
+
+    code: int
+    reason: str
+    unsent_messages: List[str]
+
+    def __init__(self, message: str, *, code: int, reason: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.unsent_messages = []
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

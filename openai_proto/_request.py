@@ -7,7 +7,7 @@ come from an async provider and change between attempts).
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import quote, urlencode
 
 import msgspec
@@ -15,10 +15,12 @@ import msgspec
 from ._config import ClientConfig, Origin, split_base_url
 from ._exceptions import LocalProtocolError
 from ._headers import redact
-from ._multipart import FileSize, MultipartBody, encode_multipart, extract_files
 from ._operation import Operation
 from ._types import NOT_GIVEN, NotGiven, Omit, Timeout
 from ._version import __version__
+
+if TYPE_CHECKING:  # the multipart encoder loads on the first upload
+    from ._multipart import FileSize, MultipartBody
 
 __all__ = ["Request", "RequestOptions", "build_request", "encode_query", "merge_body"]
 
@@ -244,6 +246,8 @@ def _multipart_body(
         raise TypeError(
             f"Expected a mapping for a multipart request body but got {type(merged)} instead."
         )
+    from ._multipart import encode_multipart, extract_files
+
     fields, files = extract_files(merged, op.file_fields)
     return encode_multipart(fields, files, token_bytes=token_bytes, file_size=file_size)
 

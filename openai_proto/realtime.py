@@ -673,17 +673,21 @@ class RealtimeEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _ANY_DECODER: Final = msgspec.json.Decoder()
-_DECODERS: Dict[Any, msgspec.json.Decoder[Any]] = {}
-_MAX_CACHED_DECODERS: Final = 64
 
 
-def _decoder_for(union: Any) -> msgspec.json.Decoder[Any]:
-    decoder = _DECODERS.get(union)
-    if decoder is None:
-        if len(_DECODERS) >= _MAX_CACHED_DECODERS:
-            _DECODERS.clear()
-        decoder = _DECODERS[union] = msgspec.json.Decoder(union)
-    return decoder
+def _is_variant(union: Any, event: object) -> bool:
+    """Whether ``event`` is what ``union`` declares for its ``type``. A generated union
+    (``__variants__``) gives a plain dict for a tag it does not know, and tries its other
+    variants when the named one rejects the shape: a look-alike is not this event."""
+    if isinstance(event, dict):
+        return False
+    variants = getattr(union, "__variants__", None)
+    discriminator = getattr(union, "__discriminator__", None)
+    if not variants or not discriminator:
+        return True
+    tag = getattr(event, discriminator, None)
+    name = type(event).__name__
+    return any(tag in tags and ref.rpartition(":")[2] == name for tags, ref in variants)
 
 
 def decode_server_event(data: Union[str, bytes], *, union: Any = None) -> object:
@@ -696,14 +700,20 @@ def decode_server_event(data: Union[str, bytes], *, union: Any = None) -> object
     a JSON object with a string ``type`` raises :class:`RemoteProtocolError`.
     """
     if union is not None:
+        # Imported here: the generated types are large, and most users of this module
+        # never decode into them. ``decoder_for`` carries their open-union hook, without
+        # which no union field (nor a union itself) decodes.
+        from .types import decoder_for
+
         try:
-            typed: object = _decoder_for(union).decode(data)
+            typed: object = decoder_for(union).decode(data)
         except msgspec.ValidationError:
             pass
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, RecursionError) as exc:
             raise RemoteProtocolError(f"server event is not valid JSON: {exc}") from exc
         else:
-            return typed
+            if _is_variant(union, typed):
+                return typed
     try:
         raw = _ANY_DECODER.decode(data)
     except msgspec.DecodeError as exc:

@@ -33,8 +33,7 @@ The rewrite, in order:
    into ``yield from y``, and formats.
 
 Hand-written blocking pieces live beside the output and are never touched
-(:data:`HAND_WRITTEN`): ``_sockets.py`` (the socket driver, its ``LoopBinding``) and, until
-Realtime is converted, ``_realtime.py``.
+(:data:`HAND_WRITTEN`): ``_sockets.py`` (the socket driver, its ``LoopBinding``).
 """
 
 from __future__ import annotations
@@ -66,9 +65,12 @@ MODULES: List[str] = [
     "_pagination.py",
     "_resource.py",
     "_embeddings.py",
+    "_structured.py",
     "_response.py",
     "_webhooks.py",
+    "_realtime.py",
     "_client.py",
+    "_azure.py",
 ]
 #: Listed modules that may be absent (in progress elsewhere): converted when present.
 OPTIONAL = {"_response.py", "_webhooks.py"}
@@ -81,10 +83,8 @@ TREES: List[str] = ["resources"]
 ASYNC_ONLY = {"_asyncio", "_trio", "_httpcore", "_cli", "_demo"}
 
 #: Hand-written blocking modules in ``backends/_sync`` (never generated, never removed).
-#: ``_realtime.py`` is a stand-in (REST operations, no ``connect()``) until the async
-#: ``_realtime.py`` is converted: then delete it here and there, and list it in MODULES.
 #: References to ``backends.<stem>`` of these go to ``backends._sync.<stem>`` as well.
-HAND_WRITTEN = {"_sockets.py", "_realtime.py"}
+HAND_WRITTEN = {"_sockets.py"}
 
 #: Identifier renames that are not "drop the Async prefix". Applied in code, strings and
 #: comments alike (``TOP_LEVEL`` names classes in strings).

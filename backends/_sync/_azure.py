@@ -3,7 +3,7 @@
 
 Same constructor, environment variables and ``copy()`` as ``openai.AzureOpenAI``. The
 decisions (configuration, ``api-version``, deployment routing, auth headers) are the core's
-(:mod:`openai_proto._azure`); this class awaits the credential providers per attempt and
+(:mod:`openai_proto._azure`); this class calls the credential providers per attempt and
 hands the engine one hook (``Engine(prepare=...)``).
 """
 

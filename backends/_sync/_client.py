@@ -13,20 +13,19 @@ import importlib
 import os
 from functools import cached_property
 from types import TracebackType
-from typing import Any, Callable, Dict, Mapping, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Type, Union
 
-from backends._logs import setup_logging
 from openai_proto._config import ClientConfig
 from openai_proto._operation import Operation, resolve_type
 from openai_proto._request import RequestOptions
 from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
 
-from ._base import SyncTransport
-from ._engine import Engine, decode_json
-from ._pagination import SyncPage
-from ._pool import SyncHTTPClient
-from ._response import BinaryResponseContent, response_view
-from ._stream import Stream
+# The engine, the pool (h11) and the response classes are imported on first use, not with
+# the client: constructing a client stays cheap (the import-time goal in benchmarks/).
+if TYPE_CHECKING:
+    from ._base import SyncTransport
+    from ._engine import Engine
+    from ._pagination import SyncPage
 
 __all__ = ["OpenAI"]
 
@@ -55,7 +54,10 @@ class OpenAI:
         _strict_response_validation: bool = False,
         _environ: Optional[Mapping[str, str]] = None,
     ) -> None:
-        setup_logging(os.environ)  # OPENAI_LOG, read once per process
+        if os.environ.get("OPENAI_LOG"):  # logging (and its import) only when asked for
+            from backends._logs import setup_logging
+
+            setup_logging(os.environ)
         provider = api_key if callable(api_key) else None
         self._config = ClientConfig.create(
             api_key=api_key if isinstance(api_key, str) else None,
@@ -73,17 +75,38 @@ class OpenAI:
             environ=os.environ if _environ is None else _environ,
         )
         self._api_key_provider = provider
-        self._http: SyncTransport
-        if isinstance(http_client, SyncHTTPClient):
-            self._http = http_client
-        elif http_client is None and backend != "httpcore":
-            self._http = SyncHTTPClient(backend=backend)
-        else:  # backend="httpcore", an httpcore.ConnectionPool or an httpx.Client
-            from ._sockets import adapt_http_client
-
-            self._http = adapt_http_client(http_client)
-        self._engine = Engine(config=self._config, http=self._http, key_provider=provider)
+        self._backend = backend
+        self._transport: Optional[SyncTransport] = None
+        if http_client is not None or backend != "auto":
+            # An explicit choice is checked now, so a wrong one fails at construction; the
+            # default pool is made on first use (constructing a client stays cheap).
+            self._transport = self._make_transport(http_client)
         self._closed = False
+
+    def _make_transport(self, http_client: object) -> SyncTransport:
+        from ._pool import SyncHTTPClient
+
+        if isinstance(http_client, SyncHTTPClient):
+            return http_client
+        if http_client is None and self._backend != "httpcore":
+            return SyncHTTPClient(backend=self._backend)
+        # backend="httpcore", an httpcore.ConnectionPool or an httpx.Client
+        from ._sockets import adapt_http_client
+
+        return adapt_http_client(http_client)
+
+    @property
+    def _http(self) -> SyncTransport:
+        """The HTTP transport, created on first use unless one was passed in."""
+        if self._transport is None:
+            self._transport = self._make_transport(None)
+        return self._transport
+
+    @cached_property
+    def _engine(self) -> Engine:
+        from ._engine import Engine
+
+        return Engine(config=self._config, http=self._http, key_provider=self._api_key_provider)
 
     # -- configuration, as the official client exposes it -------------------------------
     @property
@@ -148,12 +171,16 @@ class OpenAI:
     def with_raw_response(self) -> Any:
         """Every resource's methods, returning raw responses (``client.with_raw_response
         .chat.completions.create(...)``); see :class:`backends._sync._response.LegacyAPIResponse`."""
+        from ._response import response_view
+
         return response_view(self, streaming=False)
 
     @cached_property
     def with_streaming_response(self) -> Any:
         """Every resource's methods as ``with`` context managers yielding the response
         before its body is read; see :class:`backends._sync._response.APIResponse`."""
+        from ._response import response_view
+
         return response_view(self, streaming=True)
 
     # -- what generated resources call --------------------------------------------------
@@ -176,6 +203,8 @@ class OpenAI:
                 options=options,
                 read_body=False,
             )
+            from ._stream import Stream
+
             item_type = resolve_type(op.stream_type) if op.stream_type else Any
             return Stream(response, item_type=item_type)
         response = self._engine.send(
@@ -183,9 +212,13 @@ class OpenAI:
         )
         content = response.read()
         if op.binary:
+            from ._response import BinaryResponseContent
+
             return BinaryResponseContent(response, content)
         if op.response_type is None:
             return None
+        from ._engine import decode_json
+
         return decode_json(content, resolve_type(op.response_type), response)
 
     def _paginate(
@@ -268,7 +301,8 @@ class OpenAI:
     def close(self) -> None:
         """Close the connection pool (shared with copies made by ``copy()``)."""
         self._closed = True
-        self._http.close()
+        if self._transport is not None:
+            self._transport.close()
 
     def __enter__(self) -> OpenAI:
         return self

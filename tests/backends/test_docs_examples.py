@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import pytest
+from realtime_server import RealtimeServer
 
 from backends.fake_openai import FakeServer, Reply
 
@@ -108,3 +110,66 @@ def test_selectors_loop_streams_several_completions_at_once(server: FakeServer) 
     assert sorted(r.json["messages"][0]["content"] for r in server.state.requests) == prompts
     # Run one after another, three streams would take three times as long as one.
     assert three_streams < 2 * one_stream, (one_stream, three_streams)
+
+
+REALTIME_EXAMPLE = ROOT / "docs" / "examples" / "selectors_realtime.py"
+
+
+@pytest.fixture(scope="module")
+def realtime_server() -> Iterator[RealtimeServer]:
+    with RealtimeServer() as server:
+        yield server
+
+
+def run_realtime_example(
+    server: RealtimeServer, *args: str, key: str = KEY
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(PYTHONPATH=str(ROOT), PYTHONIOENCODING="utf-8", OPENAI_API_KEY=key)
+    return subprocess.run(
+        [sys.executable, str(REALTIME_EXAMPLE), server.base_url, *args],
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=45,
+    )
+
+
+def test_selectors_realtime_session(realtime_server: RealtimeServer) -> None:
+    test = uuid.uuid4().hex
+    proc = run_realtime_example(realtime_server, "gpt-realtime", f"test={test}")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout.splitlines() == [
+        "event: session.created",
+        "event: session.updated",
+        "event: response.created",
+        "event: response.output_text.delta",
+        "event: response.output_text.delta",
+        "event: response.output_audio.delta",
+        "event: response.done",
+        "text: Hello",
+        "closed: 1000",
+        "event-loop libraries imported: none",
+    ]
+    record = realtime_server.record(test)
+    assert record.query["model"] == ["gpt-realtime"]
+    assert record.header("Authorization") == f"Bearer {KEY}"
+    assert record.events == [
+        {"type": "session.update", "session": {"type": "realtime"}},
+        {"type": "response.create", "response": {"output_modalities": ["text"]}},
+    ]
+    deadline = time.monotonic() + 10
+    while not record.handler_done and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert record.close_code == 1000  # the example's closing handshake completed
+
+
+def test_selectors_realtime_rejected_and_abnormal_close(realtime_server: RealtimeServer) -> None:
+    rejected = run_realtime_example(realtime_server, f"test={uuid.uuid4().hex}", key="bad-key")
+    assert (rejected.returncode, rejected.stdout) == (1, "")
+    assert rejected.stderr.startswith("handshake rejected: HTTP 401: ")
+    assert "invalid_api_key" in rejected.stderr
+    extra = (f"test={uuid.uuid4().hex}", "scenario=close_1011")
+    closed = run_realtime_example(realtime_server, *extra)
+    assert closed.returncode == 1, closed.stderr
+    assert "closed: 1011" in closed.stdout.splitlines()

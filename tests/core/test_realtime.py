@@ -707,6 +707,36 @@ def test_many_unions_are_decoded_correctly() -> None:
         assert type(event) is cls and event.n == i  # type: ignore[attr-defined]
 
 
+def test_generated_union_decodes_known_events_typed() -> None:
+    # The generated unions need their open-union hook (types.decoder_for): a plain
+    # msgspec decoder of RealtimeServerEvent would turn every event into the fallback.
+    from openai_proto.types import realtime as rt
+
+    delta = decode_server_event(
+        b'{"type":"response.output_text.delta","event_id":"e1","response_id":"r1",'
+        b'"item_id":"i1","output_index":0,"content_index":0,"delta":"Hel","later":1}',
+        union=rt.RealtimeServerEvent,
+    )
+    assert type(delta) is rt.RealtimeServerEventResponseTextDelta
+    assert delta.delta == "Hel" and delta.item_id == "i1"
+    done = decode_server_event(
+        '{"type":"response.done","event_id":"e2","response":{"id":"r1",'
+        '"object":"realtime.response","status":"completed","output":[]}}',
+        union=rt.RealtimeServerEvent,
+    )
+    assert type(done) is rt.RealtimeServerEventResponseDone
+    assert done.response.id == "r1" and done.response.status == "completed"
+    new = decode_server_event(
+        '{"type":"brand.new.event","event_id":"e3"}', union=rt.RealtimeServerEvent
+    )
+    assert isinstance(new, RealtimeEvent) and new.type == "brand.new.event"
+    # A known type whose shape its variant rejects is not taken for another variant.
+    odd = decode_server_event(
+        '{"type":"response.done","event_id":"e4"}', union=rt.RealtimeServerEvent
+    )
+    assert isinstance(odd, RealtimeEvent) and odd.event_id == "e4"
+
+
 def test_no_union_gives_generic() -> None:
     event = decode_server_event(b'{"type":"error","error":{"message":"m"}}')
     assert isinstance(event, RealtimeEvent) and event.error == {"message": "m"}

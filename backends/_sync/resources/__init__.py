@@ -30,7 +30,7 @@ TOP_LEVEL: Dict[str, str] = {
     "models": "backends._sync.resources.models:Models",
     "moderations": "backends._sync.resources.moderations:Moderations",
     "realtime": "backends._sync._realtime:Realtime",
-    "responses": "backends._sync.resources.responses.responses:Responses",
+    "responses": "backends._sync._structured:Responses",
     "skills": "backends._sync.resources.skills.skills:Skills",
     "uploads": "backends._sync.resources.uploads.uploads:Uploads",
     "vector_stores": "backends._sync.resources.vector_stores.vector_stores:VectorStores",

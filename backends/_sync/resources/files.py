@@ -12,6 +12,7 @@ from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, n
 
 if TYPE_CHECKING:
     from backends._sync._pagination import SyncPage
+    from backends._sync._response import BinaryResponseContent
     from openai_proto.types.files import FileDeleted, FileObject
 
 __all__ = ["Files"]
@@ -28,11 +29,11 @@ class Files(SyncAPIResource):
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Returns a response containing the contents of the specified file."""
         if not file_id:
             raise ValueError(f"Expected a non-empty value for `file_id` but received {file_id!r}")
-        result: bytes = self._client._request(
+        result: BinaryResponseContent = self._client._request(
             _c.files_content,
             path_params={"file_id": file_id},
             options=RequestOptions(

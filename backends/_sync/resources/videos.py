@@ -12,6 +12,7 @@ from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, n
 
 if TYPE_CHECKING:
     from backends._sync._pagination import SyncPage
+    from backends._sync._response import BinaryResponseContent
     from openai_proto.types.videos import Video, VideoCreateCharacterResponse, VideoDeleteResponse
 
 __all__ = ["Videos"]
@@ -108,11 +109,11 @@ class Videos(SyncAPIResource):
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download the generated video bytes or a derived preview asset."""
         if not video_id:
             raise ValueError(f"Expected a non-empty value for `video_id` but received {video_id!r}")
-        result: bytes = self._client._request(
+        result: BinaryResponseContent = self._client._request(
             _c.videos_download_content,
             path_params={"video_id": video_id},
             query={"variant": variant},

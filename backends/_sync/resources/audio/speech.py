@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
 from openai_proto._request import RequestOptions
 from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, not_given, omit
+
+if TYPE_CHECKING:
+    from backends._sync._response import BinaryResponseContent
 
 __all__ = ["Speech"]
 
@@ -30,9 +33,9 @@ class Speech(SyncAPIResource):
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Generates audio from the input text."""
-        result: bytes = self._client._request(
+        result: BinaryResponseContent = self._client._request(
             _c.audio_speech_create,
             body={
                 "model": model,

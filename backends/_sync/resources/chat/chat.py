@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from backends._sync._resource import SyncAPIResource
 
 if TYPE_CHECKING:
-    from backends._sync.resources.chat.completions.completions import Completions
+    from backends._sync._structured import Completions
 
 __all__ = ["Chat"]
 
@@ -19,6 +19,6 @@ class Chat(SyncAPIResource):
 
     @cached_property
     def completions(self) -> Completions:
-        from backends._sync.resources.chat.completions.completions import Completions
+        from backends._sync._structured import Completions
 
         return Completions(self._client)

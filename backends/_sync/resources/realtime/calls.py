@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
 from openai_proto._request import RequestOptions
 from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, not_given, omit
+
+if TYPE_CHECKING:
+    from backends._sync._response import BinaryResponseContent
 
 __all__ = ["Calls"]
 
@@ -78,12 +81,12 @@ class Calls(SyncAPIResource):
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """
         Create a new Realtime API call over WebRTC and receive the SDP answer needed to complete
         the peer connection.
         """
-        result: bytes = self._client._request(
+        result: BinaryResponseContent = self._client._request(
             _c.realtime_calls_create,
             body={"sdp": sdp, "session": session},
             options=RequestOptions(

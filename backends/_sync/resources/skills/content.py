@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
 from openai_proto._request import RequestOptions
 from openai_proto._types import Body, Headers, NotGiven, Query, Timeout, not_given
+
+if TYPE_CHECKING:
+    from backends._sync._response import BinaryResponseContent
 
 __all__ = ["Content"]
 
@@ -24,11 +27,11 @@ class Content(SyncAPIResource):
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Download a skill zip bundle by its ID."""
         if not skill_id:
             raise ValueError(f"Expected a non-empty value for `skill_id` but received {skill_id!r}")
-        result: bytes = self._client._request(
+        result: BinaryResponseContent = self._client._request(
             _c.skills_content_retrieve,
             path_params={"skill_id": skill_id},
             options=RequestOptions(

@@ -28,6 +28,7 @@ class InputItems(SyncAPIResource):
         order: Union[str, Omit] = omit,
         after: Union[str, Omit] = omit,
         include: Union[Sequence[str], Omit] = omit,
+        betas: Union[Sequence[str], Omit] = omit,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
@@ -43,7 +44,7 @@ class InputItems(SyncAPIResource):
             path_params={"response_id": response_id},
             query={"limit": limit, "order": order, "after": after, "include": include},
             options=RequestOptions(
-                extra_headers=extra_headers,
+                extra_headers={"openai-beta": betas, **(extra_headers or {})},
                 extra_query=extra_query,
                 extra_body=extra_body,
                 timeout=timeout,

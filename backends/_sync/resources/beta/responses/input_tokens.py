@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence, Union
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
@@ -34,6 +34,7 @@ class InputTokens(SyncAPIResource):
         conversation: Union[object, Omit] = omit,
         tool_choice: Union[object, Omit] = omit,
         parallel_tool_calls: Union[Optional[bool], Omit] = omit,
+        betas: Union[Sequence[str], Omit] = omit,
         extra_headers: Optional[Headers] = None,
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
@@ -57,7 +58,7 @@ class InputTokens(SyncAPIResource):
                 "parallel_tool_calls": parallel_tool_calls,
             },
             options=RequestOptions(
-                extra_headers=extra_headers,
+                extra_headers={"openai-beta": betas, **(extra_headers or {})},
                 extra_query=extra_query,
                 extra_body=extra_body,
                 timeout=timeout,

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
 from openai_proto._request import RequestOptions
 from openai_proto._types import Body, Headers, NotGiven, Query, Timeout, not_given
+
+if TYPE_CHECKING:
+    from backends._sync._response import BinaryResponseContent
 
 __all__ = ["Content"]
 
@@ -25,7 +28,7 @@ class Content(SyncAPIResource):
         extra_query: Optional[Query] = None,
         extra_body: Optional[Body] = None,
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
-    ) -> bytes:
+    ) -> BinaryResponseContent:
         """Retrieve container file content"""
         if not file_id:
             raise ValueError(f"Expected a non-empty value for `file_id` but received {file_id!r}")
@@ -33,7 +36,7 @@ class Content(SyncAPIResource):
             raise ValueError(
                 f"Expected a non-empty value for `container_id` but received {container_id!r}"
             )
-        result: bytes = self._client._request(
+        result: BinaryResponseContent = self._client._request(
             _c.containers_files_content_retrieve,
             path_params={"container_id": container_id, "file_id": file_id},
             options=RequestOptions(

@@ -1,0 +1,385 @@
+"""``chat.completions`` and ``responses`` with the structured-output helpers: ``parse()``
+and ``stream()``, as the official SDK has them (notes ``official-sdk.md`` §10).
+
+The schemas, parsing and event accumulation are the core's (``openai_proto._structured``);
+this module sends the request and drives the stream through the core's machines. No vendor
+helper header is sent.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Dict,
+    Generic,
+    Iterable,
+    Optional,
+    Type,
+    TypeVar,
+    Union,
+    cast,
+)
+
+from openai_proto._exceptions import RemoteProtocolError
+from openai_proto._types import Omit, omit
+
+from ._stream import AsyncStream
+from .resources.chat.completions.completions import AsyncCompletions as _GeneratedCompletions
+from .resources.responses.responses import AsyncResponses as _GeneratedResponses
+
+if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first use only
+    from openai_proto._structured import (
+        ChatCompletionStreamEvent,
+        ParsedChatCompletion,
+        ParsedResponse,
+    )
+    from openai_proto.types.chat import ChatCompletion, ChatCompletionChunk
+
+__all__ = [
+    "AsyncChatCompletionStream",
+    "AsyncChatCompletionStreamManager",
+    "AsyncCompletions",
+    "AsyncResponseStream",
+    "AsyncResponseStreamManager",
+    "AsyncResponses",
+]
+
+T = TypeVar("T")
+
+
+def _response_format_param(response_format: Any) -> Any:
+    from openai_proto._structured import is_format_type, type_to_response_format
+
+    return (
+        type_to_response_format(response_format)
+        if is_format_type(response_format)
+        else response_format
+    )
+
+
+def _check_params(params: Dict[str, Any]) -> None:
+    if "stream" in params:
+        raise TypeError("parse() and stream() choose `stream` themselves; do not pass it")
+
+
+class AsyncCompletions(_GeneratedCompletions):
+    """Operations of ``client.chat.completions``, plus ``parse`` and ``stream``."""
+
+    async def parse(
+        self,
+        *,
+        messages: Iterable[object],
+        model: str,
+        response_format: Union[Type[T], object, Omit] = omit,
+        tools: Union[Iterable[object], Omit] = omit,
+        **params: Any,
+    ) -> ParsedChatCompletion[T]:
+        """``create`` with ``response_format`` given as a type (msgspec Struct, dataclass or
+        pydantic model): the request carries its strict JSON schema and each
+        ``choice.message.parsed`` is the decoded content; strict tools' arguments come back
+        as ``parsed_arguments``. Other keyword arguments are those of ``create``.
+
+        Raises ``LengthFinishReasonError`` / ``ContentFilterFinishReasonError``.
+        """
+        from openai_proto._structured import parse_chat_completion, validate_input_tools
+
+        _check_params(params)
+        input_tools = validate_input_tools(tools)
+        result = await self.create(
+            messages=messages,
+            model=model,
+            response_format=_response_format_param(response_format),
+            tools=tools,
+            **params,
+        )
+        return parse_chat_completion(
+            cast("ChatCompletion", result), response_format=response_format, input_tools=input_tools
+        )
+
+    def stream(
+        self,
+        *,
+        messages: Iterable[object],
+        model: str,
+        response_format: Union[Type[T], object, Omit] = omit,
+        tools: Union[Iterable[object], Omit] = omit,
+        **params: Any,
+    ) -> AsyncChatCompletionStreamManager[T]:
+        """A streamed ``create`` to use as ``async with client.chat.completions.stream(...)
+        as stream``: iterate the helper events, then ``await stream.get_final_completion()``.
+        The request is sent on entering the block."""
+        from openai_proto._structured import validate_input_tools
+
+        _check_params(params)
+        input_tools = validate_input_tools(tools)
+
+        async def request() -> AsyncStream[ChatCompletionChunk]:
+            result = await self.create(
+                messages=messages,
+                model=model,
+                response_format=_response_format_param(response_format),
+                tools=tools,
+                stream=True,
+                **params,
+            )
+            return cast("AsyncStream[ChatCompletionChunk]", result)
+
+        return AsyncChatCompletionStreamManager(
+            request, response_format=response_format, input_tools=input_tools
+        )
+
+
+class AsyncChatCompletionStream(Generic[T]):
+    """The helper events of a streamed chat completion (``async for event in stream``).
+
+    ``get_final_completion()`` reads to the end and returns the parsed completion;
+    ``until_done()`` reads to the end; ``current_completion_snapshot`` is the completion so
+    far. ``close()`` releases the connection.
+    """
+
+    def __init__(
+        self,
+        raw: AsyncStream[ChatCompletionChunk],
+        *,
+        response_format: Any,
+        input_tools: Any,
+    ) -> None:
+        from openai_proto._structured import ChatCompletionStreamState
+
+        self._raw = raw
+        self._state = ChatCompletionStreamState(
+            response_format=response_format, input_tools=input_tools
+        )
+        self._iterator = self._events()
+
+    @property
+    def response(self) -> Any:
+        """The HTTP response the events are read from."""
+        return self._raw.response
+
+    @property
+    def current_completion_snapshot(self) -> ParsedChatCompletion[T]:
+        return self._state.current_completion_snapshot
+
+    async def _events(self) -> AsyncIterator[ChatCompletionStreamEvent]:
+        async for chunk in self._raw:
+            for event in self._state.handle_chunk(chunk):
+                yield event
+
+    def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent]:
+        return self._iterator
+
+    async def __anext__(self) -> ChatCompletionStreamEvent:
+        return await self._iterator.__anext__()
+
+    async def until_done(self) -> AsyncChatCompletionStream[T]:
+        """Read every remaining event."""
+        async for _ in self._iterator:
+            pass
+        return self
+
+    async def get_final_completion(self) -> ParsedChatCompletion[T]:
+        """Read to the end; the accumulated completion, parsed (finish-reason errors raise)."""
+        await self.until_done()
+        return self._state.get_final_completion()
+
+    async def close(self) -> None:
+        """Stop reading and release the connection."""
+        await self._raw.close()
+
+    async def __aenter__(self) -> AsyncChatCompletionStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+class AsyncChatCompletionStreamManager(Generic[T]):
+    """What ``chat.completions.stream()`` returns: sends the request on ``async with`` and
+    closes the stream on leaving it."""
+
+    def __init__(
+        self,
+        request: Callable[[], Awaitable[AsyncStream[ChatCompletionChunk]]],
+        *,
+        response_format: Any,
+        input_tools: Any,
+    ) -> None:
+        self._request = request
+        self._response_format = response_format
+        self._input_tools = input_tools
+        self._stream: Optional[AsyncChatCompletionStream[T]] = None
+
+    async def __aenter__(self) -> AsyncChatCompletionStream[T]:
+        raw = await self._request()
+        self._stream = AsyncChatCompletionStream(
+            raw, response_format=self._response_format, input_tools=self._input_tools
+        )
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()
+
+
+# -- responses ------------------------------------------------------------------------------
+
+
+def _text_param(text: Any, text_format: Any) -> Any:
+    if isinstance(text_format, Omit):
+        return text
+    from openai_proto._structured import type_to_text_format
+
+    base: Dict[str, Any] = dict(text) if isinstance(text, dict) else {}
+    base["format"] = type_to_text_format(text_format)
+    return base
+
+
+class AsyncResponses(_GeneratedResponses):
+    """Operations of ``client.responses``, plus ``parse`` and ``stream``."""
+
+    async def parse(
+        self,
+        *,
+        text_format: Union[Type[T], Omit] = omit,
+        text: Union[object, Omit] = omit,
+        tools: Union[Iterable[object], Omit] = omit,
+        **params: Any,
+    ) -> ParsedResponse[T]:
+        """``create`` with ``text_format`` given as a type: the request's ``text.format`` is
+        its strict JSON schema and ``output_parsed`` (and each ``output_text`` part's
+        ``parsed``) is the decoded text. Other keyword arguments are those of ``create``."""
+        from openai_proto._structured import parse_response
+
+        _check_params(params)
+        result = await self.create(text=_text_param(text, text_format), tools=tools, **params)
+        return parse_response(cast(Any, result), text_format=text_format, input_tools=tools)
+
+    def stream(
+        self,
+        *,
+        text_format: Union[Type[T], Omit] = omit,
+        text: Union[object, Omit] = omit,
+        tools: Union[Iterable[object], Omit] = omit,
+        **params: Any,
+    ) -> AsyncResponseStreamManager[T]:
+        """A streamed ``create`` for ``async with client.responses.stream(...) as stream``:
+        iterate the events (text deltas with ``snapshot``, ``.done`` with ``parsed``), then
+        ``await stream.get_final_response()``. The request is sent on entering the block."""
+        _check_params(params)
+
+        async def request() -> AsyncStream[Any]:
+            result = await self.create(
+                text=_text_param(text, text_format), tools=tools, stream=True, **params
+            )
+            return cast("AsyncStream[Any]", result)
+
+        return AsyncResponseStreamManager(request, text_format=text_format, input_tools=tools)
+
+
+class AsyncResponseStream(Generic[T]):
+    """The events of a streamed response, enriched by the core's ``ResponseStreamState``."""
+
+    def __init__(self, raw: AsyncStream[Any], *, text_format: Any, input_tools: Any) -> None:
+        from openai_proto._structured import ResponseStreamState
+
+        self._raw = raw
+        self._state = ResponseStreamState(text_format=text_format, input_tools=input_tools)
+        self._iterator = self._events()
+
+    @property
+    def response(self) -> Any:
+        """The HTTP response the events are read from."""
+        return self._raw.response
+
+    @property
+    def current_snapshot(self) -> Any:
+        """The response accumulated so far."""
+        return self._state.current_snapshot
+
+    async def _events(self) -> AsyncIterator[Any]:
+        async for event in self._raw:
+            for out in self._state.handle_event(event):
+                yield out
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterator
+
+    async def __anext__(self) -> Any:
+        return await self._iterator.__anext__()
+
+    async def until_done(self) -> AsyncResponseStream[T]:
+        """Read every remaining event."""
+        async for _ in self._iterator:
+            pass
+        return self
+
+    async def get_final_response(self) -> ParsedResponse[T]:
+        """Read to the end; the parsed response of ``response.completed``."""
+        await self.until_done()
+        final = self._state.completed_response
+        if final is None:
+            raise RemoteProtocolError("The stream ended without a `response.completed` event")
+        return final
+
+    async def close(self) -> None:
+        """Stop reading and release the connection."""
+        await self._raw.close()
+
+    async def __aenter__(self) -> AsyncResponseStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+class AsyncResponseStreamManager(Generic[T]):
+    """What ``responses.stream()`` returns: sends the request on ``async with``."""
+
+    def __init__(
+        self,
+        request: Callable[[], Awaitable[AsyncStream[Any]]],
+        *,
+        text_format: Any,
+        input_tools: Any,
+    ) -> None:
+        self._request = request
+        self._text_format = text_format
+        self._input_tools = input_tools
+        self._stream: Optional[AsyncResponseStream[T]] = None
+
+    async def __aenter__(self) -> AsyncResponseStream[T]:
+        raw = await self._request()
+        self._stream = AsyncResponseStream(
+            raw, text_format=self._text_format, input_tools=self._input_tools
+        )
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()
