@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from backends.fake_openai import FakeServer
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the pure core and fuzz tests first, before any test-server thread exists:
+    hypothesis checks that nothing else draws from the global ``random`` while it
+    generates data, and some server libraries do (keepalive ping payloads)."""
+    first = ("tests/core/", "tests/fuzz/")
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(first) else 1)
+
+
 @pytest.fixture(scope="session")
 def fake_server() -> Iterator[FakeServer]:
     """A fake OpenAI server over plain HTTP on 127.0.0.1, shared by the session."""

@@ -131,6 +131,9 @@ class RealtimeServer:
             process_request=self._process_request,
             close_timeout=1,
             compression=None,
+            # No server keepalive: its pings draw from the global `random` in this thread,
+            # which disturbs hypothesis tests running meanwhile in the main thread.
+            ping_interval=None,
         ) as server:
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
