@@ -190,14 +190,3 @@ class Engine:
                 log.info("retrying in %.3f s (%s)", decision.delay, decision.reason)
             await self.http.backend.sleep(decision.delay)
             retries_taken += 1
-
-    async def request(
-        self,
-        op: Operation,
-        response_type: Any,
-        **kwargs: Any,
-    ) -> Any:
-        """Send and decode the JSON body into ``response_type``."""
-        response = await self.send(op, **kwargs)
-        content = await response.aread()
-        return decode_json(content, response_type, response)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import msgspec
 
@@ -253,6 +253,4 @@ def _multipart_body(
 
 
 def _parse_query(query: str) -> List[Tuple[str, str]]:
-    from urllib.parse import parse_qsl
-
     return parse_qsl(query, keep_blank_values=True)

@@ -172,14 +172,3 @@ class Engine:
                 log.info("retrying in %.3f s (%s)", decision.delay, decision.reason)
             self.http.backend.sleep(decision.delay)
             retries_taken += 1
-
-    def request(
-        self,
-        op: Operation,
-        response_type: Any,
-        **kwargs: Any,
-    ) -> Any:
-        """Send and decode the JSON body into ``response_type``."""
-        response = self.send(op, **kwargs)
-        content = response.read()
-        return decode_json(content, response_type, response)
