@@ -146,14 +146,6 @@ class AsyncAzureOpenAI(AsyncOpenAI):
         As the official SDK: a new credential replaces the old one (of any kind); the
         endpoint and deployment routing carry over unless ``base_url`` is given.
         """
-        if default_headers is not None and set_default_headers is not None:
-            raise ValueError(
-                "The `default_headers` and `set_default_headers` arguments are mutually exclusive"
-            )
-        if default_query is not None and set_default_query is not None:
-            raise ValueError(
-                "The `default_query` and `set_default_query` arguments are mutually exclusive"
-            )
         cfg, azure = self._config, self._azure
         if api_key is None and azure_ad_token is None and azure_ad_token_provider is None:
             api_key = self._api_key_provider or azure.api_key
@@ -167,27 +159,23 @@ class AsyncAzureOpenAI(AsyncOpenAI):
             api_key=api_key,
             azure_ad_token=azure_ad_token,
             azure_ad_token_provider=azure_ad_token_provider,
-            organization=organization if organization is not None else cfg.organization,
-            project=project if project is not None else cfg.project,
-            webhook_secret=webhook_secret if webhook_secret is not None else cfg.webhook_secret,
-            websocket_base_url=websocket_base_url or cfg.websocket_base_url,
-            timeout=cfg.timeout if timeout is NOT_GIVEN else timeout,
-            max_retries=cfg.max_retries if isinstance(max_retries, NotGiven) else max_retries,
-            default_headers=(
-                set_default_headers
-                if set_default_headers is not None
-                else {**cfg.default_headers, **(default_headers or {})}
-            ),
-            default_query=(
-                set_default_query
-                if set_default_query is not None
-                else {**cfg.default_query, **(default_query or {})}
-            ),
             http_client=http_client or self._http,
             azure_endpoint=endpoint,
             azure_deployment=deployment,
             base_url=base_url,
             _environ={},
+            **cfg.copy_arguments(
+                organization=organization,
+                project=project,
+                webhook_secret=webhook_secret,
+                websocket_base_url=websocket_base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers,
+                set_default_headers=set_default_headers,
+                default_query=default_query,
+                set_default_query=set_default_query,
+            ),
         )
 
     with_options = copy

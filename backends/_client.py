@@ -267,39 +267,25 @@ class AsyncOpenAI:
         ``default_headers`` / ``default_query`` merge over the current ones;
         ``set_default_headers`` / ``set_default_query`` replace them (not both at once).
         """
-        if default_headers is not None and set_default_headers is not None:
-            raise ValueError(
-                "The `default_headers` and `set_default_headers` arguments are mutually exclusive"
-            )
-        if default_query is not None and set_default_query is not None:
-            raise ValueError(
-                "The `default_query` and `set_default_query` arguments are mutually exclusive"
-            )
         cfg = self._config
-        headers: Mapping[str, Union[str, Omit]] = (
-            set_default_headers
-            if set_default_headers is not None
-            else {**cfg.default_headers, **(default_headers or {})}
-        )
-        params: Mapping[str, object] = (
-            set_default_query
-            if set_default_query is not None
-            else {**cfg.default_query, **(default_query or {})}
-        )
         key: ApiKey = api_key if api_key is not None else (self._api_key_provider or cfg.api_key)
         return type(self)(
             api_key=key,
-            organization=organization if organization is not None else cfg.organization,
-            project=project if project is not None else cfg.project,
-            webhook_secret=webhook_secret if webhook_secret is not None else cfg.webhook_secret,
             base_url=base_url if base_url is not None else cfg.base_url,
-            websocket_base_url=websocket_base_url or cfg.websocket_base_url,
-            timeout=cfg.timeout if timeout is NOT_GIVEN else timeout,
-            max_retries=cfg.max_retries if isinstance(max_retries, NotGiven) else max_retries,
-            default_headers=headers,
-            default_query=params,
             http_client=http_client or self._http,
             _environ={},
+            **cfg.copy_arguments(
+                organization=organization,
+                project=project,
+                webhook_secret=webhook_secret,
+                websocket_base_url=websocket_base_url,
+                timeout=timeout,
+                max_retries=max_retries,
+                default_headers=default_headers,
+                set_default_headers=set_default_headers,
+                default_query=default_query,
+                set_default_query=set_default_query,
+            ),
         )
 
     with_options = copy

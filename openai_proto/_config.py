@@ -138,3 +138,50 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
             default_headers=dict(default_headers or {}),
             default_query=dict(default_query or {}),
         )
+
+    def copy_arguments(
+        self,
+        *,
+        organization: Optional[str] = None,
+        project: Optional[str] = None,
+        webhook_secret: Optional[str] = None,
+        websocket_base_url: Optional[str] = None,
+        timeout: Any = NOT_GIVEN,
+        max_retries: Any = NOT_GIVEN,
+        default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        set_default_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        default_query: Optional[Mapping[str, object]] = None,
+        set_default_query: Optional[Mapping[str, object]] = None,
+    ) -> Dict[str, Any]:
+        """Constructor arguments for a client's ``copy()`` / ``with_options()``.
+
+        As the official SDK: what is not given keeps this configuration's value;
+        ``default_headers`` / ``default_query`` merge over the current ones,
+        ``set_default_headers`` / ``set_default_query`` replace them (not both at once).
+        """
+        if default_headers is not None and set_default_headers is not None:
+            raise ValueError(
+                "The `default_headers` and `set_default_headers` arguments are mutually exclusive"
+            )
+        if default_query is not None and set_default_query is not None:
+            raise ValueError(
+                "The `default_query` and `set_default_query` arguments are mutually exclusive"
+            )
+        return {
+            "organization": self.organization if organization is None else organization,
+            "project": self.project if project is None else project,
+            "webhook_secret": self.webhook_secret if webhook_secret is None else webhook_secret,
+            "websocket_base_url": websocket_base_url or self.websocket_base_url,
+            "timeout": self.timeout if timeout is NOT_GIVEN else timeout,
+            "max_retries": self.max_retries if max_retries is NOT_GIVEN else max_retries,
+            "default_headers": (
+                set_default_headers
+                if set_default_headers is not None
+                else {**self.default_headers, **(default_headers or {})}
+            ),
+            "default_query": (
+                set_default_query
+                if set_default_query is not None
+                else {**self.default_query, **(default_query or {})}
+            ),
+        }

@@ -146,3 +146,19 @@ def test_base_query_is_kept() -> None:
         config(base_url="http://h/v1?api-version=2"), FILE, path_params={"file_id": "f"}
     )
     assert req.target == "/v1/files/f?api-version=2"
+
+
+def test_copy_arguments_keep_merge_and_replace() -> None:
+    cfg = config(organization="org", default_headers={"A": "1"}, default_query={"q": "1"})
+    kept = cfg.copy_arguments()
+    assert (kept["organization"], kept["max_retries"], kept["timeout"]) == (
+        "org", 2, cfg.timeout)  # fmt: skip
+    merged = cfg.copy_arguments(default_headers={"B": "2"}, default_query={"r": "2"}, max_retries=0)
+    assert merged["default_headers"] == {"A": "1", "B": "2"}
+    assert merged["default_query"] == {"q": "1", "r": "2"} and merged["max_retries"] == 0
+    replaced = cfg.copy_arguments(set_default_headers={"B": "2"}, set_default_query={})
+    assert replaced["default_headers"] == {"B": "2"} and replaced["default_query"] == {}
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        cfg.copy_arguments(default_headers={}, set_default_headers={})
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        cfg.copy_arguments(default_query={}, set_default_query={})
