@@ -214,7 +214,7 @@ def build_request(
         if extra:
             payload = _json_encode(merge_body(None, extra))
     else:
-        raise NotImplementedError(f"{op.content_type} request bodies are not supported")
+        raise LocalProtocolError(f"{op.content_type} request bodies are not supported")
 
     host = ("Host", origin.host_header)
     header_list = [host] + [(n, v) for n, v in headers.values() if isinstance(v, str)]

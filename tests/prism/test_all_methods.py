@@ -50,7 +50,6 @@ pytestmark = pytest.mark.timeout(INSTALL_TIMEOUT + STARTUP_TIMEOUT + 60)
 OPS = sorted(OPERATIONS)
 STREAM_OPS = [n for n in OPS if OPERATIONS[n].stream_type and "stream" in OPERATIONS[n].body_params]
 EVENT_OPS = [n for n in OPS if OPERATIONS[n].stream_type]
-MULTIPART_SKIP = "multipart uploads not implemented yet"
 CALL_TIMEOUT = 30.0
 
 # Known library bugs: "op.name" (every variant) or "op.name[variant]" -> what is wrong.
@@ -135,10 +134,6 @@ def _run(
                     _call_and_check(op, resource, method, call, stream=stream, wrap=wrap),
                     CALL_TIMEOUT,
                 )
-            except NotImplementedError:
-                if op.content_type != "multipart/form-data":
-                    raise
-                outcome.append(("skip", MULTIPART_SKIP))
             except (APIStatusError, APIResponseValidationError) as exc:
                 outcome.append(("fail", _describe_error(op, call, exc)))
 
@@ -146,9 +141,7 @@ def _run(
     asyncio.run(main())
     # Outside the except blocks, so the report is the message alone, without a chained
     # traceback of the API error.
-    for kind, message in outcome:
-        if kind == "skip":
-            pytest.skip(message)
+    for _kind, message in outcome:
         pytest.fail(message, pytrace=False)
 
 
@@ -400,18 +393,10 @@ def test_stream_events_decode(spec: Spec, name: str, request: pytest.FixtureRequ
             assert event.type == tag
 
 
-def _resource_for(name: str) -> Any:
-    client = AsyncOpenAI(base_url="http://127.0.0.1:9", api_key="sk-test", _environ={})
-    resource, _ = resolve_method(client, name)
-    return resource
-
-
 @pytest.mark.parametrize("name", OPS)
 def test_with_raw_response(
     prism: PrismServer, spec: Spec, name: str, request: pytest.FixtureRequest
 ) -> None:
-    if not hasattr(_resource_for(name), "with_raw_response"):
-        pytest.skip("with_raw_response not implemented yet")
     _mark_known(request, name, "raw")
     _run(prism, spec, name, full=False, wrap="raw")
 
@@ -420,7 +405,5 @@ def test_with_raw_response(
 def test_with_streaming_response(
     prism: PrismServer, spec: Spec, name: str, request: pytest.FixtureRequest
 ) -> None:
-    if not hasattr(_resource_for(name), "with_streaming_response"):
-        pytest.skip("with_streaming_response not implemented yet")
     _mark_known(request, name, "streaming_response")
     _run(prism, spec, name, full=False, wrap="streaming_response")
