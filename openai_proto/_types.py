@@ -24,48 +24,42 @@ __all__ = [
 ]
 
 
-class NotGiven:
-    """The type of :data:`NOT_GIVEN`: an argument left at its default. Falsy, identity-compared."""
+class _Sentinel:
+    """A falsy singleton whose repr (and pickle) is its module-level name."""
 
-    _instance: Optional[NotGiven] = None
+    _name = ""
 
-    def __new__(cls) -> NotGiven:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    def __new__(cls) -> _Sentinel:
+        instance = cls.__dict__.get("_instance")
+        if instance is None:
+            instance = super().__new__(cls)
+            cls._instance = instance
+        return instance
 
     def __bool__(self) -> bool:
         return False
 
     def __repr__(self) -> str:
-        return "NOT_GIVEN"
+        return self._name
 
     def __reduce__(self) -> str:
-        return "NOT_GIVEN"
+        return self._name
+
+
+class NotGiven(_Sentinel):
+    """The type of :data:`NOT_GIVEN`: an argument left at its default. Falsy, identity-compared."""
+
+    _name = "NOT_GIVEN"
 
 
 NOT_GIVEN = NotGiven()
 not_given = NOT_GIVEN
 
 
-class Omit:
+class Omit(_Sentinel):
     """The type of :data:`omit`: drop this key (a default header, a body field) from the request."""
 
-    _instance: Optional[Omit] = None
-
-    def __new__(cls) -> Omit:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "omit"
-
-    def __reduce__(self) -> str:
-        return "omit"
+    _name = "omit"
 
 
 omit = Omit()
