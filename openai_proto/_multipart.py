@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 import msgspec
 
 from ._exceptions import LocalProtocolError
-from ._types import NotGiven, Omit
+from ._types import is_given
 
 __all__ = [
     "FilePart",
@@ -121,10 +121,6 @@ def is_file_content(value: object) -> bool:
     ) and not isinstance(value, str)
 
 
-def _given(value: object) -> bool:
-    return not isinstance(value, (NotGiven, Omit))
-
-
 def extract_files(
     body: Mapping[str, object], file_fields: Sequence[str]
 ) -> Tuple[Dict[str, object], List[Tuple[str, object]]]:
@@ -139,7 +135,7 @@ def extract_files(
     files: List[Tuple[str, object]] = []
     wanted = set(file_fields)
     for key, value in body.items():
-        if key not in wanted or isinstance(value, Mapping) or not _given(value):
+        if key not in wanted or isinstance(value, Mapping) or not is_given(value):
             fields[key] = value
         elif isinstance(value, list):
             for item in value:
@@ -170,7 +166,7 @@ def flatten_form(fields: Mapping[str, object]) -> List[Tuple[str, Union[str, byt
 
 
 def _flatten(key: str, value: object, out: List[Tuple[str, Union[str, bytes]]]) -> None:
-    if value is None or not _given(value):
+    if value is None or not is_given(value):
         return
     if isinstance(value, bool):
         out.append((key, "true" if value else "false"))

@@ -7,6 +7,7 @@ come from an async provider and change between attempts).
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -16,7 +17,7 @@ from ._config import ClientConfig, Origin, split_base_url
 from ._exceptions import LocalProtocolError
 from ._headers import redact
 from ._operation import Operation
-from ._types import NOT_GIVEN, NotGiven, Omit, Timeout
+from ._types import NOT_GIVEN, Omit, Timeout, _Sentinel, omit
 from ._version import __version__
 
 if TYPE_CHECKING:  # the multipart encoder loads on the first upload
@@ -66,14 +67,10 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
         return f"{self.origin.scheme}://{self.origin.host_header}{self.target}"
 
 
-def _given(value: object) -> bool:
-    return value is not NOT_GIVEN and not isinstance(value, (Omit, NotGiven))
-
-
 def _flatten(key: str, value: object, out: List[Tuple[str, str]]) -> None:
     # Same query format as the official SDK: lists repeat the key, mappings nest with
     # brackets, booleans are lowercase, None is left out.
-    if value is None or not _given(value):
+    if value is None or isinstance(value, _Sentinel):
         return
     if isinstance(value, bool):
         out.append((key, "true" if value else "false"))
@@ -93,6 +90,8 @@ def encode_query(*parts: Optional[Mapping[str, object]]) -> str:
     for part in parts:
         if part:
             merged.update(part)
+    if not merged:
+        return ""
     items: List[Tuple[str, str]] = []
     for key, value in merged.items():
         _flatten(key, value, items)
@@ -103,7 +102,9 @@ def merge_body(body: Optional[Mapping[str, object]], extra: Optional[object]) ->
     """Drop not-given fields from ``body`` and deep-merge ``extra_body`` over it."""
     clean: Dict[str, object] = {}
     if body:
-        clean = {k: v for k, v in body.items() if _given(v)}
+        # Identity tests: the two sentinels are singletons, and this runs for every
+        # parameter of every call (the generated methods pass them all).
+        clean = {k: v for k, v in body.items() if v is not omit and v is not NOT_GIVEN}
     if extra is None:
         return clean
     if not isinstance(extra, Mapping):
@@ -117,7 +118,7 @@ def _deep_merge(base: Dict[str, object], extra: Mapping[str, object]) -> Dict[st
         current = out.get(key)
         if isinstance(current, dict) and isinstance(value, Mapping):
             out[key] = _deep_merge(current, value)
-        elif _given(value):
+        elif not isinstance(value, _Sentinel):
             out[key] = value
         else:
             out.pop(key, None)
@@ -158,44 +159,34 @@ def build_request(
     body's own and override any caller header of those names.
     """
     options = options or RequestOptions()
-    origin, base_path, base_query = split_base_url(config.base_url)
+    origin, host, base_path, base_query = _split(config.base_url)
     # A few spec paths carry a fixed query (``/responses?beta=true``): merge, don't append.
     template, _, fixed_query = op.path.partition("?")
     path = base_path + _fill_path(template, path_params).lstrip("/")
     query_string = encode_query(
-        dict(_parse_query(base_query)),
-        dict(_parse_query(fixed_query)),
+        base_query,
+        _parse_query(fixed_query),
         config.default_query,
         query,
         options.extra_query,
     )
     target = path + ("?" + query_string if query_string else "")
 
-    headers: Dict[str, Tuple[str, Union[str, Omit]]] = {}
+    key = config.api_key if api_key is None else api_key
+    json_body = op.method != "GET" and op.content_type != "multipart/form-data"
+    headers: Dict[str, Tuple[str, Union[str, Omit]]] = dict(
+        _standard_headers(json_body, key, config.organization, config.project)
+    )
 
-    def put(source: Optional[Mapping[str, Any]]) -> None:
-        for name, value in (source or {}).items():
+    def put(source: Mapping[str, Any]) -> None:
+        for name, value in source.items():
             if isinstance(value, (list, tuple)):  # header parameters: comma-joined
                 value = ",".join(str(v) for v in value)
             headers[name.lower()] = (name, value if isinstance(value, Omit) else str(value))
 
-    key = config.api_key if api_key is None else api_key
-    # As the official SDK (through httpx): JSON in and out, compressed responses welcome
-    # (the HTTP machine decodes gzip and deflate), Content-Type on everything but GET.
-    put({"Accept": "application/json", "Accept-Encoding": "gzip, deflate"})
-    if op.method != "GET" and op.content_type != "multipart/form-data":
-        put({"Content-Type": "application/json"})
-    put({"User-Agent": USER_AGENT})
-    if key:
-        put({"Authorization": f"Bearer {key}"})
-    if config.organization:
-        put({"OpenAI-Organization": config.organization})
-    if config.project:
-        put({"OpenAI-Project": config.project})
-    put(dict(op.headers))
-    put(config.default_headers)
-    put(extra_headers)
-    put(options.extra_headers)
+    for source in (op.headers, config.default_headers, extra_headers, options.extra_headers):
+        if source:
+            put(dict(source))
 
     upload: Optional[MultipartBody] = None
     payload: Optional[bytes] = None
@@ -216,8 +207,8 @@ def build_request(
     else:
         raise LocalProtocolError(f"{op.content_type} request bodies are not supported")
 
-    host = ("Host", origin.host_header)
-    header_list = [host] + [(n, v) for n, v in headers.values() if isinstance(v, str)]
+    header_list = [("Host", host)]
+    header_list += [(n, v) for n, v in headers.values() if isinstance(v, str)]
     timeout = config.timeout if options.timeout is NOT_GIVEN else Timeout.of(options.timeout)
     return Request(
         method=op.method,
@@ -252,5 +243,41 @@ def _multipart_body(
     return encode_multipart(fields, files, token_bytes=token_bytes, file_size=file_size)
 
 
-def _parse_query(query: str) -> List[Tuple[str, str]]:
-    return parse_qsl(query, keep_blank_values=True)
+# Pure functions of a client's settings, cached: most calls differ only in their body.
+# The dicts they return are shared; callers copy before changing them.
+
+
+@lru_cache(maxsize=64)
+def _split(base_url: str) -> Tuple[Origin, str, str, Dict[str, str]]:
+    """Origin, ``Host`` value, base path and base query of ``base_url``."""
+    origin, path, query = split_base_url(base_url)
+    return origin, origin.host_header, path, _parse_query(query)
+
+
+@lru_cache(maxsize=64)
+def _parse_query(query: str) -> Dict[str, str]:
+    return dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+
+
+@lru_cache(maxsize=64)
+def _standard_headers(
+    json_body: bool, key: str, organization: Optional[str], project: Optional[str]
+) -> Dict[str, Tuple[str, str]]:
+    """The headers every request starts from, by lower-cased name.
+
+    As the official SDK (through httpx): JSON in and out, compressed responses welcome (the
+    HTTP machine decodes gzip and deflate), ``Content-Type`` on everything but GET and
+    multipart (whose body sets it with its boundary), then the credentials.
+    """
+    headers = {"accept": ("Accept", "application/json")}
+    headers["accept-encoding"] = ("Accept-Encoding", "gzip, deflate")
+    if json_body:
+        headers["content-type"] = ("Content-Type", "application/json")
+    headers["user-agent"] = ("User-Agent", USER_AGENT)
+    if key:
+        headers["authorization"] = ("Authorization", f"Bearer {key}")
+    if organization:
+        headers["openai-organization"] = ("OpenAI-Organization", organization)
+    if project:
+        headers["openai-project"] = ("OpenAI-Project", project)
+    return headers

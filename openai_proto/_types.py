@@ -20,6 +20,7 @@ __all__ = [
     "Query",
     "Timeout",
     "not_given",
+    "is_given",
     "omit",
 ]
 
@@ -63,6 +64,11 @@ class Omit(_Sentinel):
 
 
 omit = Omit()
+
+
+def is_given(value: object) -> bool:
+    """False for :data:`NOT_GIVEN` and :data:`omit`: the argument is left out of the request."""
+    return not isinstance(value, _Sentinel)
 
 
 class Timeout(msgspec.Struct, frozen=True, kw_only=True):
