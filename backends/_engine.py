@@ -26,6 +26,7 @@ from openai_proto._exceptions import (
 from openai_proto._operation import Operation
 from openai_proto._request import RequestOptions, build_request
 from openai_proto._retry import RetryPolicy
+from openai_proto.types import decode
 
 from ._base import AsyncResponse, AsyncTransport, TimeoutException, TransportError
 from ._logs import request_options
@@ -36,18 +37,9 @@ __all__ = ["Engine", "decode_error_body", "decode_json"]
 log = logging.getLogger("openai_proto")
 
 
-def _decoder(tp: Any) -> msgspec.json.Decoder[Any]:
-    """The cached decoder for ``tp``, with the generated types' hook for open unions."""
-    from openai_proto.types import decoder_for
-
-    return decoder_for(tp)
-
-
 def decode_json(content: bytes, tp: Any, response: AsyncResponse) -> Any:
     """Decode a 2xx body into ``tp``; a body that does not fit is an
     :class:`APIResponseValidationError` carrying the raw text."""
-    from openai_proto.types import decode
-
     try:
         obj = decode(tp, content)
     except (msgspec.DecodeError, RecursionError) as exc:
@@ -103,6 +95,7 @@ class Engine:
         self.prepare = prepare
         self._clock = clock
         self._rng = rng
+        self._policy = RetryPolicy(max_retries=config.max_retries)
 
     async def send(
         self,
@@ -122,7 +115,7 @@ class Engine:
         subclasses for 4xx/5xx, ``APITimeoutError`` / ``APIConnectionError`` for transport
         failures once retries are spent.
         """
-        policy = RetryPolicy(max_retries=self.config.max_retries)
+        policy = self._policy
         retries_taken = 0
         while True:
             api_key = await self.key_provider() if self.key_provider is not None else None
@@ -148,9 +141,13 @@ class Engine:
                 log.debug("Request options: %s", request_options(request, retries_taken))
             try:
                 response = await self.http.send(request)
-                log.info(
-                    'HTTP Request: %s %s "%d"', request.method, request.url, response.status_code
-                )
+                if log.isEnabledFor(logging.INFO):  # request.url is built only for the log
+                    log.info(
+                        'HTTP Request: %s %s "%d"',
+                        request.method,
+                        request.url,
+                        response.status_code,
+                    )
                 if response.status_code < 400:
                     if read_body:
                         await response.aread()

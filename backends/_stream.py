@@ -14,9 +14,9 @@ from openai_proto._exceptions import (
     RemoteProtocolError,
 )
 from openai_proto._streaming import StreamItem, StreamParser, event_envelope
+from openai_proto.types import decoder_for
 
 from ._base import AsyncResponse, TimeoutException, TransportError
-from ._engine import _decoder
 
 __all__ = ["AsyncStream"]
 
@@ -44,7 +44,7 @@ class AsyncStream(Generic[T]):
     async def _events(self) -> AsyncIterator[T]:
         response = self.response
         parser = StreamParser(request=response.request)
-        decode = _decoder(self._item_type).decode
+        decode = decoder_for(self._item_type).decode
         chunks = response.aiter_bytes()
         drained = 0
         try:

@@ -16,7 +16,6 @@ from typing import Any, Callable, Mapping, Optional, Tuple
 
 import msgspec
 
-from backends._engine import _decoder as _decoder
 from backends._engine import decode_error_body as decode_error_body
 from backends._engine import log as log
 from backends._logs import request_options
@@ -31,6 +30,7 @@ from openai_proto._exceptions import (
 from openai_proto._operation import Operation
 from openai_proto._request import RequestOptions, build_request
 from openai_proto._retry import RetryPolicy
+from openai_proto.types import decode
 
 from ._base import SyncResponse, SyncTransport, TimeoutException, TransportError
 from ._pool import upload_size
@@ -41,8 +41,6 @@ __all__ = ["Engine", "decode_error_body", "decode_json"]
 def decode_json(content: bytes, tp: Any, response: SyncResponse) -> Any:
     """Decode a 2xx body into ``tp``; a body that does not fit is an
     :class:`APIResponseValidationError` carrying the raw text."""
-    from openai_proto.types import decode
-
     try:
         obj = decode(tp, content)
     except (msgspec.DecodeError, RecursionError) as exc:
@@ -85,6 +83,7 @@ class Engine:
         self.prepare = prepare
         self._clock = clock
         self._rng = rng
+        self._policy = RetryPolicy(max_retries=config.max_retries)
 
     def send(
         self,
@@ -104,7 +103,7 @@ class Engine:
         subclasses for 4xx/5xx, ``APITimeoutError`` / ``APIConnectionError`` for transport
         failures once retries are spent.
         """
-        policy = RetryPolicy(max_retries=self.config.max_retries)
+        policy = self._policy
         retries_taken = 0
         while True:
             api_key = self.key_provider() if self.key_provider is not None else None
@@ -130,9 +129,13 @@ class Engine:
                 log.debug("Request options: %s", request_options(request, retries_taken))
             try:
                 response = self.http.send(request)
-                log.info(
-                    'HTTP Request: %s %s "%d"', request.method, request.url, response.status_code
-                )
+                if log.isEnabledFor(logging.INFO):  # request.url is built only for the log
+                    log.info(
+                        'HTTP Request: %s %s "%d"',
+                        request.method,
+                        request.url,
+                        response.status_code,
+                    )
                 if response.status_code < 400:
                     if read_body:
                         response.read()

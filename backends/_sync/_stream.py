@@ -17,9 +17,9 @@ from openai_proto._exceptions import (
     RemoteProtocolError,
 )
 from openai_proto._streaming import StreamItem, StreamParser, event_envelope
+from openai_proto.types import decoder_for
 
 from ._base import SyncResponse, TimeoutException, TransportError
-from ._engine import _decoder
 
 __all__ = ["Stream"]
 
@@ -43,7 +43,7 @@ class Stream(Generic[T]):
     def _events(self) -> Iterator[T]:
         response = self.response
         parser = StreamParser(request=response.request)
-        decode = _decoder(self._item_type).decode
+        decode = decoder_for(self._item_type).decode
         chunks = response.iter_bytes()
         drained = 0
         try:
