@@ -20,7 +20,6 @@ from ._base import (
     ReadTimeout,
     WriteError,
     WriteTimeout,
-    map_exceptions,
 )
 
 __all__ = ["AsyncioBackend"]
@@ -93,11 +92,19 @@ class AsyncioStream:
         self._transport = transport
         self._p = protocol
         self._loop = protocol._loop
+        # Read timeouts: one long-lived timer per connection (see _read_timer).
+        self._read_deadline = 0.0
+        self._read_timer: Optional[asyncio.TimerHandle] = None
 
     async def _wait(self, attr: str, timeout: Optional[float], exc: type) -> None:
         fut: asyncio.Future[None] = self._loop.create_future()
         setattr(self._p, attr, fut)
-        handle = self._loop.call_later(timeout, _expire, fut) if timeout is not None else None
+        handle = None
+        if timeout is not None:
+            if attr == "waiter":
+                self._watch_read(self._loop.time() + timeout)
+            else:
+                handle = self._loop.call_later(timeout, _expire, fut)
         try:
             await fut
         except TimeoutError:
@@ -106,6 +113,36 @@ class AsyncioStream:
             setattr(self._p, attr, None)
             if handle is not None:
                 handle.cancel()
+
+    def _watch_read(self, deadline: float) -> None:
+        """Time out the read now starting at ``deadline``.
+
+        A timer made and cancelled for every read is a visible share of a request's CPU,
+        so one timer stays armed across reads: it is moved only to an earlier deadline, and
+        when it fires it expires the read in progress if that read is past its deadline,
+        re-arms for it if not, and lapses when no read is waiting.
+        """
+        self._read_deadline = deadline
+        timer = self._read_timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._read_timer = self._loop.call_at(deadline, self._read_timer_fired)
+
+    def _read_timer_fired(self) -> None:
+        self._read_timer = None
+        waiter = self._p.waiter
+        if waiter is None or waiter.done():
+            return
+        if self._loop.time() >= self._read_deadline:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._read_timer = self._loop.call_at(self._read_deadline, self._read_timer_fired)
+
+    def _stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
 
     async def read(self, max_bytes: int, timeout: Optional[float]) -> bytes:
         p = self._p
@@ -132,17 +169,21 @@ class AsyncioStream:
     async def write(self, data: bytes, timeout: Optional[float]) -> None:
         if self._transport.is_closing():
             raise WriteError("connection closed")
-        with map_exceptions({OSError: WriteError, RuntimeError: WriteError}):
+        try:
             self._transport.write(data)
+        except (OSError, RuntimeError) as exc:  # write() after close or write_eof()
+            raise WriteError(str(exc) or type(exc).__name__) from exc
         if self._p.paused_writing:
             await self._wait("drain_waiter", timeout, WriteTimeout)
             if self._p.error is not None or self._transport.is_closing():
                 raise WriteError("connection lost while writing")
 
     async def aclose(self) -> None:
+        self._stop_read_timer()
         self._transport.close()
 
     def abort(self) -> None:
+        self._stop_read_timer()
         self._transport.abort()
 
     def is_readable(self) -> bool:
