@@ -43,6 +43,7 @@ from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import h11
 import openai
 
 from benchmarks._server import server_process
@@ -51,6 +52,11 @@ from openai_proto import AsyncOpenAI
 MESSAGES: Any = [{"role": "user", "content": "benchmark"}]
 EXPECTED = "Hello! You said: benchmark"  # what backends.fake_openai answers
 CONCURRENCIES = (1, 64)
+#: The floor clients (see FloorClient) and how their rows are labelled.
+FLOORS = {
+    "floor: asyncio": "floor: asyncio transport and sockets only, no HTTP library",
+    "floor: asyncio + h11": "floor: asyncio transport + h11, nothing else",
+}
 
 
 def serve() -> int:
@@ -103,7 +109,119 @@ def nodelay_server(timeout: float = 30.0) -> Iterator[str]:
         proc.wait(10)
 
 
+class _FloorProtocol(asyncio.Protocol):
+    """One raw connection of :class:`FloorClient`: collects one response at a time."""
+
+    def __init__(self, with_h11: bool) -> None:
+        self.h11 = h11.Connection(h11.CLIENT) if with_h11 else None
+        self.buffer = bytearray()
+        self.done: Optional[asyncio.Future[bytes]] = None
+
+    def data_received(self, data: bytes) -> None:
+        if self.h11 is None:
+            # No HTTP library: just wait for Content-Length bytes after the head.
+            self.buffer += data
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end]).lower()
+            start = head.index(b"content-length:") + len(b"content-length:")
+            stop = head.find(b"\r\n", start)
+            length = int(head[start:] if stop < 0 else head[start:stop])
+            if len(self.buffer) >= end + 4 + length:
+                self._finish(bytes(self.buffer[end + 4 :]))
+            return
+        conn = self.h11
+        conn.receive_data(data)
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                return
+            if type(event) is h11.Data:
+                self.buffer += event.data
+            elif type(event) is h11.EndOfMessage:
+                conn.start_next_cycle()
+                self._finish(bytes(self.buffer))
+                return
+
+    def _finish(self, body: bytes) -> None:
+        self.buffer.clear()
+        assert self.done is not None
+        self.done.set_result(body)
+
+
+class FloorClient:
+    """What any client over asyncio must spend per request, measured on the same server.
+
+    Not a client: the request is built once (by openai-proto's ``build_request``), nothing
+    is decoded, there are no timeouts or retries. ``with_h11=False`` writes the fixed request
+    bytes and waits for ``Content-Length`` bytes (the event loop and the sockets alone);
+    ``with_h11=True`` also runs every request and response through ``h11.Connection`` (a
+    new ``h11.Request`` each time, as every h11 client must), the HTTP/1.1 layer both
+    openai-proto and the official SDK (via httpcore) use.
+    """
+
+    def __init__(self, url: str, *, with_h11: bool) -> None:
+        from openai_proto._catalogue import chat_completions_create
+        from openai_proto._config import ClientConfig, split_base_url
+        from openai_proto._request import build_request
+
+        config = ClientConfig.create(api_key="sk-bench", base_url=url, environ={})
+        request = build_request(
+            config, chat_completions_create, body={"model": "bench", "messages": MESSAGES}
+        )
+        origin, _, _ = split_base_url(url)
+        self.address = (origin.host, origin.port)
+        self.with_h11 = with_h11
+        self.method = request.method.encode()
+        self.target = request.target.encode()
+        self.body = request.body or b""
+        self.headers = [(n.encode(), v.encode()) for n, v in request.headers]
+        self.headers.append((b"Content-Length", str(len(self.body)).encode()))
+        head = b"".join(b"%s: %s\r\n" % pair for pair in self.headers)
+        self.raw = b"%s %s HTTP/1.1\r\n%s\r\n%s" % (self.method, self.target, head, self.body)
+        self.idle: List[Tuple[asyncio.Transport, _FloorProtocol]] = []
+
+    async def call(self) -> bytes:
+        loop = asyncio.get_running_loop()
+        if self.idle:
+            transport, protocol = self.idle.pop()
+        else:
+            made = await loop.create_connection(
+                lambda: _FloorProtocol(self.with_h11), *self.address
+            )
+            transport, protocol = made  # type: ignore[assignment]
+        protocol.done = loop.create_future()
+        conn = protocol.h11
+        if conn is None:
+            transport.write(self.raw)
+        else:
+            request = h11.Request(method=self.method, target=self.target, headers=self.headers)
+            transport.write(
+                b"".join(
+                    [
+                        conn.send(request) or b"",
+                        conn.send(h11.Data(data=self.body)) or b"",
+                        conn.send(h11.EndOfMessage()) or b"",
+                    ]
+                )
+            )
+        body = await protocol.done
+        self.idle.append((transport, protocol))
+        return body
+
+    async def close(self) -> None:
+        for transport, _ in self.idle:
+            transport.close()
+        self.idle.clear()
+
+
 async def one(client: Any) -> None:
+    if isinstance(client, FloorClient):
+        body = await client.call()
+        if EXPECTED.encode() not in body:
+            raise SystemExit(f"unexpected reply: {body!r}")
+        return
     completion = await client.chat.completions.create(model="bench", messages=MESSAGES)
     if completion.choices[0].message.content != EXPECTED:
         raise SystemExit(f"unexpected reply: {completion.choices[0].message.content!r}")
@@ -228,6 +346,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         makers: Dict[str, Callable[[], Any]] = {
             "openai-proto": lambda: AsyncOpenAI(api_key="sk-bench", base_url=url),
             "openai": lambda: openai.AsyncOpenAI(api_key="sk-bench", base_url=url),
+            "floor: asyncio": lambda: FloorClient(url, with_h11=False),
+            "floor: asyncio + h11": lambda: FloorClient(url, with_h11=True),
         }
         for concurrency in CONCURRENCIES:
             results[concurrency] = {
@@ -253,16 +373,34 @@ def main(argv: Optional[List[str]] = None) -> int:
                 f"{note}; outside select(): {ours_out:.0f} vs {theirs_out:.0f} µs",
             )
         )
+    for c in CONCURRENCIES:
+        official = statistics.median(column(c, "openai", 0))
+        for name in FLOORS:
+            value = statistics.median(column(c, name, 0))
+            rows.append(
+                {
+                    "workload": f"{FLOORS[name]}, concurrency {c}",
+                    "unit": "µs/request",
+                    "ours": value,
+                    "official": official,
+                    "ratio": official / value,
+                    "better": "lower",
+                    "goal": None,
+                    "met": None,
+                    "note": "the best ratio any client doing this much could reach; "
+                    f"12x would need <= {official / 12:.0f} µs",
+                }
+            )
     # With --json the text goes to stderr and stdout carries only the JSON document.
     say = functools.partial(print, file=sys.stderr if args.json else sys.stdout)
     say(f"non-streamed chat, {note}; client CPU µs per request (and outside select())")
-    say(f"{'client':<20} {'concurrency':>11} {'median':>9} {'best':>9} {'outside select':>15}")
+    say(f"{'client':<22} {'concurrency':>11} {'median':>9} {'best':>9} {'outside select':>15}")
     for concurrency, by_client in results.items():
         for name in by_client:
-            label = name if name == "openai-proto" else f"openai {openai.__version__}"
+            label = f"openai {openai.__version__}" if name == "openai" else name
             cpu, outside = column(concurrency, name, 0), column(concurrency, name, 1)
             say(
-                f"{label:<20} {concurrency:>11} {statistics.median(cpu):9.1f} "
+                f"{label:<22} {concurrency:>11} {statistics.median(cpu):9.1f} "
                 f"{min(cpu):9.1f} {statistics.median(outside):15.1f}"
             )
     for c, row in zip(CONCURRENCIES, rows):
