@@ -34,7 +34,7 @@ from .resources.responses.responses import AsyncResponses as _GeneratedResponses
 
 if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first use only
     from openai_proto._structured import (
-        ChatCompletionStreamEvent,
+        ChatCompletionStreamEvent,  # noqa: F401 (named in a base-class subscript string)
         ParsedChatCompletion,
         ParsedResponse,
     )
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 def _response_format_param(response_format: Any) -> Any:
@@ -134,7 +135,83 @@ class AsyncCompletions(_GeneratedCompletions):
         )
 
 
-class AsyncChatCompletionStream(Generic[T]):
+class _HelperStream(Generic[E]):
+    """What the two helper streams share: each raw item goes through a core state machine
+    (``handle``) and the events it returns are yielded; ``until_done``, ``close`` and
+    ``async with`` (which closes)."""
+
+    def __init__(self, raw: AsyncStream[Any], handle: Callable[[Any], Iterable[E]]) -> None:
+        self._raw = raw
+        self._iterator = self._events(handle)
+
+    @property
+    def response(self) -> Any:
+        """The HTTP response the events are read from."""
+        return self._raw.response
+
+    async def _events(self, handle: Callable[[Any], Iterable[E]]) -> AsyncIterator[E]:
+        async for item in self._raw:
+            for event in handle(item):
+                yield event
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self._iterator
+
+    async def __anext__(self) -> E:
+        return await self._iterator.__anext__()
+
+    async def until_done(self: _S) -> _S:
+        """Read every remaining event."""
+        async for _ in self._iterator:
+            pass
+        return self
+
+    async def close(self) -> None:
+        """Stop reading and release the connection."""
+        await self._raw.close()
+
+    async def __aenter__(self: _S) -> _S:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+
+_S = TypeVar("_S", bound=_HelperStream[Any])
+
+
+class _StreamManager(Generic[_S]):
+    """Sends the request on ``async with`` and closes the stream on leaving the block."""
+
+    def __init__(
+        self,
+        request: Callable[[], Awaitable[AsyncStream[Any]]],
+        make: Callable[[AsyncStream[Any]], _S],
+    ) -> None:
+        self._request = request
+        self._make = make
+        self._stream: Optional[_S] = None
+
+    async def __aenter__(self) -> _S:
+        self._stream = self._make(await self._request())
+        return self._stream
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()
+
+
+class AsyncChatCompletionStream(_HelperStream["ChatCompletionStreamEvent"], Generic[T]):
     """The helper events of a streamed chat completion (``async for event in stream``).
 
     ``get_final_completion()`` reads to the end and returns the parsed completion;
@@ -151,60 +228,22 @@ class AsyncChatCompletionStream(Generic[T]):
     ) -> None:
         from openai_proto._structured import ChatCompletionStreamState
 
-        self._raw = raw
         self._state = ChatCompletionStreamState(
             response_format=response_format, input_tools=input_tools
         )
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> Any:
-        """The HTTP response the events are read from."""
-        return self._raw.response
+        super().__init__(raw, self._state.handle_chunk)
 
     @property
     def current_completion_snapshot(self) -> ParsedChatCompletion[T]:
         return self._state.current_completion_snapshot
-
-    async def _events(self) -> AsyncIterator[ChatCompletionStreamEvent]:
-        async for chunk in self._raw:
-            for event in self._state.handle_chunk(chunk):
-                yield event
-
-    def __aiter__(self) -> AsyncIterator[ChatCompletionStreamEvent]:
-        return self._iterator
-
-    async def __anext__(self) -> ChatCompletionStreamEvent:
-        return await self._iterator.__anext__()
-
-    async def until_done(self) -> AsyncChatCompletionStream[T]:
-        """Read every remaining event."""
-        async for _ in self._iterator:
-            pass
-        return self
 
     async def get_final_completion(self) -> ParsedChatCompletion[T]:
         """Read to the end; the accumulated completion, parsed (finish-reason errors raise)."""
         await self.until_done()
         return self._state.get_final_completion()
 
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self._raw.close()
 
-    async def __aenter__(self) -> AsyncChatCompletionStream[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        await self.close()
-
-
-class AsyncChatCompletionStreamManager(Generic[T]):
+class AsyncChatCompletionStreamManager(_StreamManager[AsyncChatCompletionStream[T]]):
     """What ``chat.completions.stream()`` returns: sends the request on ``async with`` and
     closes the stream on leaving it."""
 
@@ -215,26 +254,12 @@ class AsyncChatCompletionStreamManager(Generic[T]):
         response_format: Any,
         input_tools: Any,
     ) -> None:
-        self._request = request
-        self._response_format = response_format
-        self._input_tools = input_tools
-        self._stream: Optional[AsyncChatCompletionStream[T]] = None
+        def make(raw: AsyncStream[Any]) -> AsyncChatCompletionStream[T]:
+            return AsyncChatCompletionStream(
+                raw, response_format=response_format, input_tools=input_tools
+            )
 
-    async def __aenter__(self) -> AsyncChatCompletionStream[T]:
-        raw = await self._request()
-        self._stream = AsyncChatCompletionStream(
-            raw, response_format=self._response_format, input_tools=self._input_tools
-        )
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.close()
+        super().__init__(request, make)
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -292,42 +317,19 @@ class AsyncResponses(_GeneratedResponses):
         return AsyncResponseStreamManager(request, text_format=text_format, input_tools=tools)
 
 
-class AsyncResponseStream(Generic[T]):
+class AsyncResponseStream(_HelperStream[Any], Generic[T]):
     """The events of a streamed response, enriched by the core's ``ResponseStreamState``."""
 
     def __init__(self, raw: AsyncStream[Any], *, text_format: Any, input_tools: Any) -> None:
         from openai_proto._structured import ResponseStreamState
 
-        self._raw = raw
         self._state = ResponseStreamState(text_format=text_format, input_tools=input_tools)
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> Any:
-        """The HTTP response the events are read from."""
-        return self._raw.response
+        super().__init__(raw, self._state.handle_event)
 
     @property
     def current_snapshot(self) -> Any:
         """The response accumulated so far."""
         return self._state.current_snapshot
-
-    async def _events(self) -> AsyncIterator[Any]:
-        async for event in self._raw:
-            for out in self._state.handle_event(event):
-                yield out
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self._iterator
-
-    async def __anext__(self) -> Any:
-        return await self._iterator.__anext__()
-
-    async def until_done(self) -> AsyncResponseStream[T]:
-        """Read every remaining event."""
-        async for _ in self._iterator:
-            pass
-        return self
 
     async def get_final_response(self) -> ParsedResponse[T]:
         """Read to the end; the parsed response of ``response.completed``."""
@@ -337,23 +339,8 @@ class AsyncResponseStream(Generic[T]):
             raise RemoteProtocolError("The stream ended without a `response.completed` event")
         return final
 
-    async def close(self) -> None:
-        """Stop reading and release the connection."""
-        await self._raw.close()
 
-    async def __aenter__(self) -> AsyncResponseStream[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        await self.close()
-
-
-class AsyncResponseStreamManager(Generic[T]):
+class AsyncResponseStreamManager(_StreamManager[AsyncResponseStream[T]]):
     """What ``responses.stream()`` returns: sends the request on ``async with``."""
 
     def __init__(
@@ -363,23 +350,7 @@ class AsyncResponseStreamManager(Generic[T]):
         text_format: Any,
         input_tools: Any,
     ) -> None:
-        self._request = request
-        self._text_format = text_format
-        self._input_tools = input_tools
-        self._stream: Optional[AsyncResponseStream[T]] = None
+        def make(raw: AsyncStream[Any]) -> AsyncResponseStream[T]:
+            return AsyncResponseStream(raw, text_format=text_format, input_tools=input_tools)
 
-    async def __aenter__(self) -> AsyncResponseStream[T]:
-        raw = await self._request()
-        self._stream = AsyncResponseStream(
-            raw, text_format=self._text_format, input_tools=self._input_tools
-        )
-        return self._stream
-
-    async def __aexit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        if self._stream is not None:
-            await self._stream.close()
+        super().__init__(request, make)

@@ -19,10 +19,12 @@ from typing import (
     Iterator,
     Optional,
     Type,
+    TypeVar,
     Union,
     cast,
 )
 
+from backends._structured import E as E
 from backends._structured import T as T
 from backends._structured import _check_params as _check_params
 from backends._structured import _response_format_param as _response_format_param
@@ -36,7 +38,7 @@ from .resources.responses.responses import Responses as _GeneratedResponses
 
 if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first use only
     from openai_proto._structured import (
-        ChatCompletionStreamEvent,
+        ChatCompletionStreamEvent,  # noqa: F401 (named in a base-class subscript string)
         ParsedChatCompletion,
         ParsedResponse,
     )
@@ -119,7 +121,82 @@ class Completions(_GeneratedCompletions):
         )
 
 
-class ChatCompletionStream(Generic[T]):
+class _HelperStream(Generic[E]):
+    """What the two helper streams share: each raw item goes through a core state machine
+    (``handle``) and the events it returns are yielded; ``until_done``, ``close`` and
+    ``with`` (which closes)."""
+
+    def __init__(self, raw: Stream[Any], handle: Callable[[Any], Iterable[E]]) -> None:
+        self._raw = raw
+        self._iterator = self._events(handle)
+
+    @property
+    def response(self) -> Any:
+        """The HTTP response the events are read from."""
+        return self._raw.response
+
+    def _events(self, handle: Callable[[Any], Iterable[E]]) -> Iterator[E]:
+        for item in self._raw:
+            yield from handle(item)
+
+    def __iter__(self) -> Iterator[E]:
+        return self._iterator
+
+    def __next__(self) -> E:
+        return self._iterator.__next__()
+
+    def until_done(self: _S) -> _S:
+        """Read every remaining event."""
+        for _ in self._iterator:
+            pass
+        return self
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._raw.close()
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+_S = TypeVar("_S", bound=_HelperStream[Any])
+
+
+class _StreamManager(Generic[_S]):
+    """Sends the request on ``with`` and closes the stream on leaving the block."""
+
+    def __init__(
+        self,
+        request: Callable[[], Stream[Any]],
+        make: Callable[[Stream[Any]], _S],
+    ) -> None:
+        self._request = request
+        self._make = make
+        self._stream: Optional[_S] = None
+
+    def __enter__(self) -> _S:
+        self._stream = self._make(self._request())
+        return self._stream
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+
+class ChatCompletionStream(_HelperStream["ChatCompletionStreamEvent"], Generic[T]):
     """The helper events of a streamed chat completion (``for event in stream``).
 
     ``get_final_completion()`` reads to the end and returns the parsed completion;
@@ -136,59 +213,22 @@ class ChatCompletionStream(Generic[T]):
     ) -> None:
         from openai_proto._structured import ChatCompletionStreamState
 
-        self._raw = raw
         self._state = ChatCompletionStreamState(
             response_format=response_format, input_tools=input_tools
         )
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> Any:
-        """The HTTP response the events are read from."""
-        return self._raw.response
+        super().__init__(raw, self._state.handle_chunk)
 
     @property
     def current_completion_snapshot(self) -> ParsedChatCompletion[T]:
         return self._state.current_completion_snapshot
-
-    def _events(self) -> Iterator[ChatCompletionStreamEvent]:
-        for chunk in self._raw:
-            yield from self._state.handle_chunk(chunk)
-
-    def __iter__(self) -> Iterator[ChatCompletionStreamEvent]:
-        return self._iterator
-
-    def __next__(self) -> ChatCompletionStreamEvent:
-        return self._iterator.__next__()
-
-    def until_done(self) -> ChatCompletionStream[T]:
-        """Read every remaining event."""
-        for _ in self._iterator:
-            pass
-        return self
 
     def get_final_completion(self) -> ParsedChatCompletion[T]:
         """Read to the end; the accumulated completion, parsed (finish-reason errors raise)."""
         self.until_done()
         return self._state.get_final_completion()
 
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._raw.close()
 
-    def __enter__(self) -> ChatCompletionStream[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.close()
-
-
-class ChatCompletionStreamManager(Generic[T]):
+class ChatCompletionStreamManager(_StreamManager[ChatCompletionStream[T]]):
     """What ``chat.completions.stream()`` returns: sends the request on ``with`` and
     closes the stream on leaving it."""
 
@@ -199,26 +239,12 @@ class ChatCompletionStreamManager(Generic[T]):
         response_format: Any,
         input_tools: Any,
     ) -> None:
-        self._request = request
-        self._response_format = response_format
-        self._input_tools = input_tools
-        self._stream: Optional[ChatCompletionStream[T]] = None
+        def make(raw: Stream[Any]) -> ChatCompletionStream[T]:
+            return ChatCompletionStream(
+                raw, response_format=response_format, input_tools=input_tools
+            )
 
-    def __enter__(self) -> ChatCompletionStream[T]:
-        raw = self._request()
-        self._stream = ChatCompletionStream(
-            raw, response_format=self._response_format, input_tools=self._input_tools
-        )
-        return self._stream
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        super().__init__(request, make)
 
 
 # -- responses ------------------------------------------------------------------------------
@@ -266,41 +292,19 @@ class Responses(_GeneratedResponses):
         return ResponseStreamManager(request, text_format=text_format, input_tools=tools)
 
 
-class ResponseStream(Generic[T]):
+class ResponseStream(_HelperStream[Any], Generic[T]):
     """The events of a streamed response, enriched by the core's ``ResponseStreamState``."""
 
     def __init__(self, raw: Stream[Any], *, text_format: Any, input_tools: Any) -> None:
         from openai_proto._structured import ResponseStreamState
 
-        self._raw = raw
         self._state = ResponseStreamState(text_format=text_format, input_tools=input_tools)
-        self._iterator = self._events()
-
-    @property
-    def response(self) -> Any:
-        """The HTTP response the events are read from."""
-        return self._raw.response
+        super().__init__(raw, self._state.handle_event)
 
     @property
     def current_snapshot(self) -> Any:
         """The response accumulated so far."""
         return self._state.current_snapshot
-
-    def _events(self) -> Iterator[Any]:
-        for event in self._raw:
-            yield from self._state.handle_event(event)
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._iterator
-
-    def __next__(self) -> Any:
-        return self._iterator.__next__()
-
-    def until_done(self) -> ResponseStream[T]:
-        """Read every remaining event."""
-        for _ in self._iterator:
-            pass
-        return self
 
     def get_final_response(self) -> ParsedResponse[T]:
         """Read to the end; the parsed response of ``response.completed``."""
@@ -310,23 +314,8 @@ class ResponseStream(Generic[T]):
             raise RemoteProtocolError("The stream ended without a `response.completed` event")
         return final
 
-    def close(self) -> None:
-        """Stop reading and release the connection."""
-        self._raw.close()
 
-    def __enter__(self) -> ResponseStream[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.close()
-
-
-class ResponseStreamManager(Generic[T]):
+class ResponseStreamManager(_StreamManager[ResponseStream[T]]):
     """What ``responses.stream()`` returns: sends the request on ``with``."""
 
     def __init__(
@@ -336,23 +325,7 @@ class ResponseStreamManager(Generic[T]):
         text_format: Any,
         input_tools: Any,
     ) -> None:
-        self._request = request
-        self._text_format = text_format
-        self._input_tools = input_tools
-        self._stream: Optional[ResponseStream[T]] = None
+        def make(raw: Stream[Any]) -> ResponseStream[T]:
+            return ResponseStream(raw, text_format=text_format, input_tools=input_tools)
 
-    def __enter__(self) -> ResponseStream[T]:
-        raw = self._request()
-        self._stream = ResponseStream(
-            raw, text_format=self._text_format, input_tools=self._input_tools
-        )
-        return self._stream
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        if self._stream is not None:
-            self._stream.close()
+        super().__init__(request, make)
