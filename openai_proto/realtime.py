@@ -716,7 +716,7 @@ def decode_server_event(data: Union[str, bytes], *, union: Any = None) -> object
                 return typed
     try:
         raw = _ANY_DECODER.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # nesting deeper than msgspec allows
         raise RemoteProtocolError(f"server event is not valid JSON: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
         raise RemoteProtocolError("server event is not a JSON object with a string 'type'")

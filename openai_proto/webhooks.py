@@ -146,7 +146,7 @@ def unwrap(
     verify_signature(payload, headers, secret=secret, tolerance=tolerance, now=now)
     try:
         raw = msgspec.json.decode(payload)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # too deeply nested is not JSON here
         raise ValueError("Webhook payload is not valid JSON") from exc
     if event_type is not None:
         try:
