@@ -26,7 +26,6 @@ from openai_proto._exceptions import (
 from openai_proto._operation import Operation
 from openai_proto._request import RequestOptions, build_request
 from openai_proto._retry import RetryPolicy
-from openai_proto.types import decode
 
 from ._base import AsyncResponse, AsyncTransport, TimeoutException, TransportError
 from ._logs import request_options
@@ -40,6 +39,8 @@ log = logging.getLogger("openai_proto")
 def decode_json(content: bytes, tp: Any, response: AsyncResponse) -> Any:
     """Decode a 2xx body into ``tp``; a body that does not fit is an
     :class:`APIResponseValidationError` carrying the raw text."""
+    from openai_proto.types import decode  # resource modules import this one: stay lazy
+
     try:
         obj = decode(tp, content)
     except (msgspec.DecodeError, RecursionError) as exc:

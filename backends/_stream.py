@@ -14,7 +14,6 @@ from openai_proto._exceptions import (
     RemoteProtocolError,
 )
 from openai_proto._streaming import StreamItem, StreamParser, event_envelope
-from openai_proto.types import decoder_for
 
 from ._base import AsyncResponse, TimeoutException, TransportError
 
@@ -44,6 +43,8 @@ class AsyncStream(Generic[T]):
     async def _events(self) -> AsyncIterator[T]:
         response = self.response
         parser = StreamParser(request=response.request)
+        from openai_proto.types import decoder_for  # the types package loads on first use
+
         decode = decoder_for(self._item_type).decode
         chunks = response.aiter_bytes()
         drained = 0

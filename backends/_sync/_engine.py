@@ -30,7 +30,6 @@ from openai_proto._exceptions import (
 from openai_proto._operation import Operation
 from openai_proto._request import RequestOptions, build_request
 from openai_proto._retry import RetryPolicy
-from openai_proto.types import decode
 
 from ._base import SyncResponse, SyncTransport, TimeoutException, TransportError
 from ._pool import upload_size
@@ -41,6 +40,8 @@ __all__ = ["Engine", "decode_error_body", "decode_json"]
 def decode_json(content: bytes, tp: Any, response: SyncResponse) -> Any:
     """Decode a 2xx body into ``tp``; a body that does not fit is an
     :class:`APIResponseValidationError` carrying the raw text."""
+    from openai_proto.types import decode  # resource modules import this one: stay lazy
+
     try:
         obj = decode(tp, content)
     except (msgspec.DecodeError, RecursionError) as exc:

@@ -17,7 +17,6 @@ from openai_proto._exceptions import (
     RemoteProtocolError,
 )
 from openai_proto._streaming import StreamItem, StreamParser, event_envelope
-from openai_proto.types import decoder_for
 
 from ._base import SyncResponse, TimeoutException, TransportError
 
@@ -43,6 +42,8 @@ class Stream(Generic[T]):
     def _events(self) -> Iterator[T]:
         response = self.response
         parser = StreamParser(request=response.request)
+        from openai_proto.types import decoder_for  # the types package loads on first use
+
         decode = decoder_for(self._item_type).decode
         chunks = response.iter_bytes()
         drained = 0
