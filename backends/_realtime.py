@@ -99,8 +99,7 @@ from .resources.realtime.realtime import AsyncRealtime as _GeneratedRealtime
 
 if TYPE_CHECKING:
     from openai_proto._config import ClientConfig
-    from openai_proto.types._base import APIObject as _BetaServerEvent
-    from openai_proto.types.realtime import RealtimeServerEvent
+    from openai_proto.types.realtime import RealtimeBetaServerEvent, RealtimeServerEvent
 
     from ._client import AsyncOpenAI
 
@@ -122,92 +121,6 @@ _OK_CODES = frozenset({1000, 1001, 1005})
 
 
 # Typed events ----------------------------------------------------------------------------
-
-# The beta server events, by their class name suffix in ``openai_proto.types.realtime``
-# and the ``type`` values that select them: the spec's value first, then the names the
-# beta service puts on the wire for text and audio (those of the official SDK's types).
-_BETA_SERVER_EVENTS: Tuple[Tuple[str, Tuple[str, ...]], ...] = (
-    ("ConversationItemCreated", ("conversation.item.created",)),
-    ("ConversationItemDeleted", ("conversation.item.deleted",)),
-    (
-        "ConversationItemInputAudioTranscriptionCompleted",
-        ("conversation.item.input_audio_transcription.completed",),
-    ),
-    (
-        "ConversationItemInputAudioTranscriptionDelta",
-        ("conversation.item.input_audio_transcription.delta",),
-    ),
-    (
-        "ConversationItemInputAudioTranscriptionFailed",
-        ("conversation.item.input_audio_transcription.failed",),
-    ),
-    (
-        "ConversationItemInputAudioTranscriptionSegment",
-        ("conversation.item.input_audio_transcription.segment",),
-    ),
-    ("ConversationItemRetrieved", ("conversation.item.retrieved",)),
-    ("ConversationItemTruncated", ("conversation.item.truncated",)),
-    ("Error", ("error",)),
-    ("InputAudioBufferCleared", ("input_audio_buffer.cleared",)),
-    ("InputAudioBufferCommitted", ("input_audio_buffer.committed",)),
-    ("InputAudioBufferSpeechStarted", ("input_audio_buffer.speech_started",)),
-    ("InputAudioBufferSpeechStopped", ("input_audio_buffer.speech_stopped",)),
-    ("MCPListToolsCompleted", ("mcp_list_tools.completed",)),
-    ("MCPListToolsFailed", ("mcp_list_tools.failed",)),
-    ("MCPListToolsInProgress", ("mcp_list_tools.in_progress",)),
-    ("RateLimitsUpdated", ("rate_limits.updated",)),
-    ("ResponseAudioDelta", ("response.output_audio.delta", "response.audio.delta")),
-    ("ResponseAudioDone", ("response.output_audio.done", "response.audio.done")),
-    (
-        "ResponseAudioTranscriptDelta",
-        ("response.output_audio_transcript.delta", "response.audio_transcript.delta"),
-    ),
-    (
-        "ResponseAudioTranscriptDone",
-        ("response.output_audio_transcript.done", "response.audio_transcript.done"),
-    ),
-    ("ResponseContentPartAdded", ("response.content_part.added",)),
-    ("ResponseContentPartDone", ("response.content_part.done",)),
-    ("ResponseCreated", ("response.created",)),
-    ("ResponseDone", ("response.done",)),
-    ("ResponseFunctionCallArgumentsDelta", ("response.function_call_arguments.delta",)),
-    ("ResponseFunctionCallArgumentsDone", ("response.function_call_arguments.done",)),
-    ("ResponseMCPCallArgumentsDelta", ("response.mcp_call_arguments.delta",)),
-    ("ResponseMCPCallArgumentsDone", ("response.mcp_call_arguments.done",)),
-    ("ResponseMCPCallCompleted", ("response.mcp_call.completed",)),
-    ("ResponseMCPCallFailed", ("response.mcp_call.failed",)),
-    ("ResponseMCPCallInProgress", ("response.mcp_call.in_progress",)),
-    ("ResponseOutputItemAdded", ("response.output_item.added",)),
-    ("ResponseOutputItemDone", ("response.output_item.done",)),
-    ("ResponseTextDelta", ("response.output_text.delta", "response.text.delta")),
-    ("ResponseTextDone", ("response.output_text.done", "response.text.done")),
-    ("SessionCreated", ("session.created",)),
-    ("SessionUpdated", ("session.updated",)),
-    ("TranscriptionSessionCreated", ("transcription_session.created",)),
-    ("TranscriptionSessionUpdated", ("transcription_session.updated",)),
-)
-
-_BETA_UNION: List[Any] = []
-
-
-def _beta_union() -> Any:
-    """The union of the beta server events (the spec lists them without one), made on
-    first use so that importing this module does not import the generated types."""
-    if not _BETA_UNION:
-        from openai_proto.types import UnionType
-
-        class RealtimeBetaServerEvent(UnionType):
-            """A server event of the beta Realtime API (``OpenAI-Beta: realtime=v1``)."""
-
-            __discriminator__ = "type"
-            __variants__ = tuple(
-                (tags, f"openai_proto.types.realtime:RealtimeBetaServerEvent{name}")
-                for name, tags in _BETA_SERVER_EVENTS
-            )
-
-        _BETA_UNION.append(RealtimeBetaServerEvent)
-    return _BETA_UNION[0]
-
 
 _VARIANT_NAMES: Dict[Any, Dict[str, Tuple[str, ...]]] = {}
 
@@ -1017,7 +930,7 @@ class AsyncRealtimeOutputAudioBufferResource(_Part):
 
 if TYPE_CHECKING:
     _GAConnection = _ConnectionBase[Union[RealtimeServerEvent, RealtimeEvent]]
-    _BetaConnection = _ConnectionBase[Union[_BetaServerEvent, RealtimeEvent]]
+    _BetaConnection = _ConnectionBase[Union[RealtimeBetaServerEvent, RealtimeEvent]]
 else:
     _GAConnection = _BetaConnection = _ConnectionBase
 
@@ -1053,7 +966,9 @@ class AsyncBetaRealtimeConnection(_BetaConnection):
         self.transcription_session = AsyncRealtimeTranscriptionSessionResource(self)
 
     def _union(self) -> Any:
-        return _beta_union()
+        from openai_proto.types.realtime import RealtimeBetaServerEvent
+
+        return RealtimeBetaServerEvent
 
 
 _C = TypeVar("_C", bound=_ConnectionBase[Any])

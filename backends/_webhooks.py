@@ -12,91 +12,41 @@ from typing import TYPE_CHECKING, Optional, Union
 
 import msgspec
 
+from openai_proto._catalogue import WEBHOOK_EVENTS
+from openai_proto._operation import resolve_type
 from openai_proto.webhooks import HeadersLike, WebhookEvent, unwrap, verify_signature
 
 from ._resource import AsyncAPIResource
 
 if TYPE_CHECKING:
-    from openai_proto.types.webhooks import (
-        WebhookBatchCancelled,
-        WebhookBatchCompleted,
-        WebhookBatchExpired,
-        WebhookBatchFailed,
-        WebhookEvalRunCanceled,
-        WebhookEvalRunFailed,
-        WebhookEvalRunSucceeded,
-        WebhookFineTuningJobCancelled,
-        WebhookFineTuningJobFailed,
-        WebhookFineTuningJobSucceeded,
-        WebhookLiveCallIncoming,
-        WebhookRealtimeCallIncoming,
-        WebhookResponseCancelled,
-        WebhookResponseCompleted,
-        WebhookResponseFailed,
-        WebhookResponseIncomplete,
-    )
+    from openai_proto.types.webhooks import UnwrapWebhookEvent as _TypedEvent
 
 __all__ = ["AsyncWebhooks"]
 
-# The ``type`` of each webhook event in the spec (its top-level ``webhooks`` section); the
-# class is ``Webhook`` + the type in PascalCase (``batch.cancelled`` → ``WebhookBatchCancelled``).
-_EVENT_TYPES = (
-    "batch.cancelled",
-    "batch.completed",
-    "batch.expired",
-    "batch.failed",
-    "eval.run.canceled",
-    "eval.run.failed",
-    "eval.run.succeeded",
-    "fine_tuning.job.cancelled",
-    "fine_tuning.job.failed",
-    "fine_tuning.job.succeeded",
-    "live.call.incoming",
-    "realtime.call.incoming",
-    "response.cancelled",
-    "response.completed",
-    "response.failed",
-    "response.incomplete",
-)
+# The event types of the spec's ``webhooks`` section and their classes, generated.
+_EVENT_TYPES = tuple(WEBHOOK_EVENTS)
 
 
 def _class_name(event_type: str) -> str:
-    words = event_type.replace("_", ".").split(".")
-    return "Webhook" + "".join(word[:1].upper() + word[1:] for word in words)
+    """The generated class of a known event type (``batch.cancelled`` →
+    ``WebhookBatchCancelled``)."""
+    return WEBHOOK_EVENTS[event_type].rpartition(":")[2]
 
 
 if TYPE_CHECKING:
-    UnwrapWebhookEvent = Union[
-        WebhookBatchCancelled,
-        WebhookBatchCompleted,
-        WebhookBatchExpired,
-        WebhookBatchFailed,
-        WebhookEvalRunCanceled,
-        WebhookEvalRunFailed,
-        WebhookEvalRunSucceeded,
-        WebhookFineTuningJobCancelled,
-        WebhookFineTuningJobFailed,
-        WebhookFineTuningJobSucceeded,
-        WebhookLiveCallIncoming,
-        WebhookRealtimeCallIncoming,
-        WebhookResponseCancelled,
-        WebhookResponseCompleted,
-        WebhookResponseFailed,
-        WebhookResponseIncomplete,
-        WebhookEvent,
-    ]
+    UnwrapWebhookEvent = Union[_TypedEvent, WebhookEvent]
 
 
 def _typed(event: WebhookEvent) -> UnwrapWebhookEvent:
     """The generated class for ``event.type``; the generic event itself for a type this
     version does not know or a body its class does not accept."""
-    if event.type not in _EVENT_TYPES:
+    ref = WEBHOOK_EVENTS.get(event.type)
+    if ref is None:
         return event
-    from openai_proto.types import dec_hook, webhooks
+    from openai_proto.types import dec_hook
 
-    cls = getattr(webhooks, _class_name(event.type))
     try:
-        typed: UnwrapWebhookEvent = msgspec.convert(event.raw, cls, dec_hook=dec_hook)
+        typed: UnwrapWebhookEvent = msgspec.convert(event.raw, resolve_type(ref), dec_hook=dec_hook)
     except msgspec.ValidationError:
         return event
     return typed

@@ -6,7 +6,8 @@ after the method's path on the client (``chat_completions_create``); :data:`OPER
 maps dotted names to them. Types are ``"module:Name"`` strings, resolved on first use
 (:func:`openai_proto._operation.resolve_type`), so importing this module is cheap.
 Paginated lists name their *item* type. Operations the official SDK does not expose are
-named in the same style (``audio.voice_consents.list``).
+named in the same style (``audio.voice_consents.list``). :data:`WEBHOOK_EVENTS` is the
+spec's ``webhooks`` section: the class of each event type one receives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Dict
 
 from ._operation import Operation
 
-__all__ = ["OPERATIONS"]
+__all__ = ["OPERATIONS", "WEBHOOK_EVENTS"]
 
 admin_organization_admin_api_keys_create = Operation(
     name="admin.organization.admin_api_keys.create",
@@ -3227,4 +3228,24 @@ OPERATIONS: Dict[str, Operation] = {
     videos_list.name: videos_list,
     videos_remix.name: videos_remix,
     videos_retrieve.name: videos_retrieve,
+}
+
+#: Webhook event ``type`` -> its class (the variants of ``UnwrapWebhookEvent``).
+WEBHOOK_EVENTS: Dict[str, str] = {
+    "batch.cancelled": "openai_proto.types.webhooks:WebhookBatchCancelled",
+    "batch.completed": "openai_proto.types.webhooks:WebhookBatchCompleted",
+    "batch.expired": "openai_proto.types.webhooks:WebhookBatchExpired",
+    "batch.failed": "openai_proto.types.webhooks:WebhookBatchFailed",
+    "eval.run.canceled": "openai_proto.types.webhooks:WebhookEvalRunCanceled",
+    "eval.run.failed": "openai_proto.types.webhooks:WebhookEvalRunFailed",
+    "eval.run.succeeded": "openai_proto.types.webhooks:WebhookEvalRunSucceeded",
+    "fine_tuning.job.cancelled": "openai_proto.types.webhooks:WebhookFineTuningJobCancelled",
+    "fine_tuning.job.failed": "openai_proto.types.webhooks:WebhookFineTuningJobFailed",
+    "fine_tuning.job.succeeded": "openai_proto.types.webhooks:WebhookFineTuningJobSucceeded",
+    "live.call.incoming": "openai_proto.types.webhooks:WebhookLiveCallIncoming",
+    "realtime.call.incoming": "openai_proto.types.webhooks:WebhookRealtimeCallIncoming",
+    "response.cancelled": "openai_proto.types.webhooks:WebhookResponseCancelled",
+    "response.completed": "openai_proto.types.webhooks:WebhookResponseCompleted",
+    "response.failed": "openai_proto.types.webhooks:WebhookResponseFailed",
+    "response.incomplete": "openai_proto.types.webhooks:WebhookResponseIncomplete",
 }

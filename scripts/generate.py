@@ -102,6 +102,7 @@ MODULE_PRIORITY = [
 ]
 # Name prefixes for schemas no operation reaches (events, webhooks, ...).
 PREFIX_MODULE: List[Tuple[str, str]] = [
+    ("UnwrapWebhook", "webhooks"),
     ("BetaRealtime", "realtime"),
     ("Beta", "beta_responses"),
     ("Realtime", "realtime"),
@@ -811,6 +812,7 @@ def load_spec(spec_dir: Path) -> Dict[str, Any]:
     with open(spec_dir / "openapi.yaml", "rb") as f:
         data: Dict[str, Any] = yaml.load(f, Loader=loader)
     patch_spec(data)
+    add_event_unions(data)
     return data
 
 
@@ -824,6 +826,81 @@ def patch_spec(spec: Dict[str, Any]) -> None:
         "description": vector.get("description", ""),
         "anyOf": [dict(vector, description=None), {"type": "string"}],
     }
+
+
+# Unions of events that the spec enumerates outside ``components.schemas``, under the names
+# the backends (and, for webhooks, the official SDK) use for them.
+WEBHOOK_UNION = "UnwrapWebhookEvent"
+BETA_SERVER_UNION = "RealtimeBetaServerEvent"
+# The ``x-oaiMeta`` reference group that lists the beta Realtime server events.
+BETA_SERVER_GROUP = "realtime-beta-server-events"
+# The beta Realtime service names its text and audio output events as Realtime did before
+# GA (``response.text.delta``; the official SDK's beta types), while the spec's beta schemas
+# carry the GA names (``response.output_text.delta``): GA prefix -> beta wire prefix.
+BETA_WIRE_PREFIXES: List[Tuple[str, str]] = [
+    ("response.output_text.", "response.text."),
+    ("response.output_audio.", "response.audio."),
+    ("response.output_audio_transcript.", "response.audio_transcript."),
+]
+
+
+def add_event_unions(spec: Dict[str, Any]) -> None:
+    """Add the event unions the spec lists only outside its schemas, as tagged unions on
+    ``type``, so they are generated like any other union (marker class, lazy index):
+
+    - :data:`WEBHOOK_UNION`: the payload of every entry of the top-level ``webhooks``;
+    - :data:`BETA_SERVER_UNION`: the schemas of the :data:`BETA_SERVER_GROUP` group, each
+      beta event also taking its beta wire name (:data:`BETA_WIRE_PREFIXES`).
+
+    A schema of the same name in the spec wins. Without the group the generator stops:
+    the beta Realtime connection decodes with this union.
+    """
+    schemas = spec["components"]["schemas"]
+
+    def add(name: str, members: List[str], doc: str) -> None:
+        if name in schemas:
+            return
+        schemas[name] = {
+            "description": doc,
+            "anyOf": [{"$ref": f"#/components/schemas/{m}"} for m in members],
+            "discriminator": {"propertyName": "type"},
+        }
+
+    hooks: List[str] = []
+    for hook in (spec.get("webhooks") or {}).values():
+        for op in hook.values():
+            body = (op.get("requestBody") or {}).get("content", {}).get("application/json", {})
+            ref = (body.get("schema") or {}).get("$ref", "")
+            name = ref.rsplit("/", 1)[-1]
+            if name in schemas and name not in hooks:
+                hooks.append(name)
+    add(WEBHOOK_UNION, hooks, "An event delivered to a webhook endpoint (the spec's webhooks).")
+
+    groups = {g.get("id"): g for g in (spec.get("x-oaiMeta") or {}).get("groups", [])}
+    group = groups.get(BETA_SERVER_GROUP)
+    if group is None:
+        raise SystemExit(f"spec: no x-oaiMeta group {BETA_SERVER_GROUP!r} (beta server events)")
+    beta = [s["key"] for s in group.get("sections", []) if s.get("key") in schemas]
+    for name in beta:
+        prop = schemas[name].get("properties", {}).get("type")
+        value = prop.get("const") if isinstance(prop, dict) else None
+        if not name.startswith("RealtimeBeta") or not isinstance(value, str):
+            continue  # a GA schema the beta API shares keeps its one name
+        for ga, wire in BETA_WIRE_PREFIXES:
+            if value.startswith(ga):
+                old = wire + value[len(ga) :]
+                patched = {k: v for k, v in prop.items() if k != "const"}
+                patched.update(
+                    type="string",
+                    enum=[value, old],
+                    description=f"The event type: `{value}` in the spec, `{old}` on the wire.",
+                )
+                schemas[name]["properties"]["type"] = patched
+    add(
+        BETA_SERVER_UNION,
+        beta,
+        "A server event of the beta Realtime API (``OpenAI-Beta: realtime=v1``).",
+    )
 
 
 # Resources whose official behaviour needs more than generated requests: the dotted
@@ -1708,7 +1785,7 @@ def build_types_and_catalogue(
         files[f"openai_proto/types/{mod}.py"] = render_types_module(mod, classes, tm)
     files["openai_proto/types/_base.py"] = BASE_MODULE
     files["openai_proto/types/__init__.py"] = render_types_init(tm, modules)
-    files["openai_proto/_catalogue.py"] = render_catalogue(entries)
+    files["openai_proto/_catalogue.py"] = render_catalogue(entries, tm)
     files.update(render_resources(tm, entries))
     if VERBOSE:
         for note in PAGE_NOTES:
@@ -2034,7 +2111,18 @@ def resolve_entry_types(tm: TypeModel, entries: List[Entry]) -> None:
         e.stream_type, e.stream_cls = _type_ref(tm, e.stream_t)
 
 
-def render_catalogue(entries: List[Entry]) -> str:
+def union_table(tm: TypeModel, union: str) -> List[Tuple[str, str]]:
+    """``(tag, "module:Class")`` of every variant of the generated union ``union``."""
+    c = tm.classes[tm.schema_class[union]]
+    out: List[Tuple[str, str]] = []
+    for tags, t in c.variants:
+        if t[0] == "ref":
+            vc = tm.classes[t[1]]
+            out += [(tag, f"{TYPES_PKG}.{vc.module}:{vc.name}") for tag in tags]
+    return out
+
+
+def render_catalogue(entries: List[Entry], tm: TypeModel) -> str:
     lines = [
         MARKER,
         '"""Every operation of the OpenAI API: one :class:`Operation` per SDK method.',
@@ -2044,7 +2132,8 @@ def render_catalogue(entries: List[Entry]) -> str:
         'maps dotted names to them. Types are ``"module:Name"`` strings, resolved on first use',
         "(:func:`openai_proto._operation.resolve_type`), so importing this module is cheap.",
         "Paginated lists name their *item* type. Operations the official SDK does not expose are",
-        "named in the same style (``audio.voice_consents.list``).",
+        "named in the same style (``audio.voice_consents.list``). :data:`WEBHOOK_EVENTS` is the",
+        "spec's ``webhooks`` section: the class of each event type one receives.",
         '"""',
         "",
         "from __future__ import annotations",
@@ -2053,7 +2142,7 @@ def render_catalogue(entries: List[Entry]) -> str:
         "",
         "from ._operation import Operation",
         "",
-        '__all__ = ["OPERATIONS"]',
+        '__all__ = ["OPERATIONS", "WEBHOOK_EVENTS"]',
         "",
     ]
     for e in sorted(entries, key=lambda e: e.name):
@@ -2089,7 +2178,15 @@ def render_catalogue(entries: List[Entry]) -> str:
     lines += ["", "OPERATIONS: Dict[str, Operation] = {"]
     for e in sorted(entries, key=lambda e: e.name):
         lines.append(f"    {e.const}.name: {e.const},")
-    lines += ["}", ""]
+    lines += [
+        "}",
+        "",
+        f"#: Webhook event ``type`` -> its class (the variants of ``{WEBHOOK_UNION}``).",
+        "WEBHOOK_EVENTS: Dict[str, str] = {",
+        *[f"    {py_repr(tag)}: {py_repr(ref)}," for tag, ref in union_table(tm, WEBHOOK_UNION)],
+        "}",
+        "",
+    ]
     return "\n".join(lines)
 
 

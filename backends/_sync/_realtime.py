@@ -45,15 +45,12 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from backends._realtime import _BETA_SERVER_EVENTS as _BETA_SERVER_EVENTS
-from backends._realtime import _BETA_UNION as _BETA_UNION
 from backends._realtime import _DEFAULTS as _DEFAULTS
 from backends._realtime import _E as _E
 from backends._realtime import _NO_EFFECT as _NO_EFFECT
 from backends._realtime import _OK_CODES as _OK_CODES
 from backends._realtime import _READ_SIZE as _READ_SIZE
 from backends._realtime import _VARIANT_NAMES as _VARIANT_NAMES
-from backends._realtime import _beta_union as _beta_union
 from backends._realtime import _given as _given
 from backends._realtime import _handshake_headers as _handshake_headers
 from backends._realtime import _HandshakeResponse as _HandshakeResponse
@@ -103,8 +100,7 @@ from .resources.beta.realtime.realtime import Realtime as _GeneratedBetaRealtime
 from .resources.realtime.realtime import Realtime as _GeneratedRealtime
 
 if TYPE_CHECKING:
-    from openai_proto.types._base import APIObject as _BetaServerEvent
-    from openai_proto.types.realtime import RealtimeServerEvent
+    from openai_proto.types.realtime import RealtimeBetaServerEvent, RealtimeServerEvent
 
     from ._client import OpenAI
 
@@ -643,7 +639,7 @@ class RealtimeOutputAudioBufferResource(_Part):
 
 if TYPE_CHECKING:
     _GAConnection = _ConnectionBase[Union[RealtimeServerEvent, RealtimeEvent]]
-    _BetaConnection = _ConnectionBase[Union[_BetaServerEvent, RealtimeEvent]]
+    _BetaConnection = _ConnectionBase[Union[RealtimeBetaServerEvent, RealtimeEvent]]
 else:
     _GAConnection = _BetaConnection = _ConnectionBase
 
@@ -679,7 +675,9 @@ class BetaRealtimeConnection(_BetaConnection):
         self.transcription_session = RealtimeTranscriptionSessionResource(self)
 
     def _union(self) -> Any:
-        return _beta_union()
+        from openai_proto.types.realtime import RealtimeBetaServerEvent
+
+        return RealtimeBetaServerEvent
 
 
 _C = TypeVar("_C", bound=_ConnectionBase[Any])

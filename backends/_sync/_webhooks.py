@@ -20,48 +20,13 @@ from openai_proto.webhooks import HeadersLike, WebhookEvent, unwrap, verify_sign
 from ._resource import SyncAPIResource
 
 if TYPE_CHECKING:
-    from openai_proto.types.webhooks import (
-        WebhookBatchCancelled,
-        WebhookBatchCompleted,
-        WebhookBatchExpired,
-        WebhookBatchFailed,
-        WebhookEvalRunCanceled,
-        WebhookEvalRunFailed,
-        WebhookEvalRunSucceeded,
-        WebhookFineTuningJobCancelled,
-        WebhookFineTuningJobFailed,
-        WebhookFineTuningJobSucceeded,
-        WebhookLiveCallIncoming,
-        WebhookRealtimeCallIncoming,
-        WebhookResponseCancelled,
-        WebhookResponseCompleted,
-        WebhookResponseFailed,
-        WebhookResponseIncomplete,
-    )
+    from openai_proto.types.webhooks import UnwrapWebhookEvent as _TypedEvent
 
 __all__ = ["Webhooks"]
 
 
 if TYPE_CHECKING:
-    UnwrapWebhookEvent = Union[
-        WebhookBatchCancelled,
-        WebhookBatchCompleted,
-        WebhookBatchExpired,
-        WebhookBatchFailed,
-        WebhookEvalRunCanceled,
-        WebhookEvalRunFailed,
-        WebhookEvalRunSucceeded,
-        WebhookFineTuningJobCancelled,
-        WebhookFineTuningJobFailed,
-        WebhookFineTuningJobSucceeded,
-        WebhookLiveCallIncoming,
-        WebhookRealtimeCallIncoming,
-        WebhookResponseCancelled,
-        WebhookResponseCompleted,
-        WebhookResponseFailed,
-        WebhookResponseIncomplete,
-        WebhookEvent,
-    ]
+    UnwrapWebhookEvent = Union[_TypedEvent, WebhookEvent]
 
 
 class Webhooks(SyncAPIResource):

@@ -49,6 +49,7 @@ __all__ = [
     "RealtimeBetaResponseUsageInputTokenDetails",
     "RealtimeBetaResponseUsageInputTokenDetailsCachedTokensDetails",
     "RealtimeBetaResponseUsageOutputTokenDetails",
+    "RealtimeBetaServerEvent",
     "RealtimeBetaServerEventConversationItemCreated",
     "RealtimeBetaServerEventConversationItemDeleted",
     "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted",
@@ -739,6 +740,237 @@ class RealtimeBetaResponseUsageOutputTokenDetails(APIObject, kw_only=True):
     """The number of audio tokens used in the Response."""
 
 
+if TYPE_CHECKING:
+    RealtimeBetaServerEvent = Union[
+        "RealtimeBetaServerEventError",
+        "RealtimeBetaServerEventSessionCreated",
+        "RealtimeBetaServerEventSessionUpdated",
+        "RealtimeBetaServerEventTranscriptionSessionCreated",
+        "RealtimeBetaServerEventTranscriptionSessionUpdated",
+        "RealtimeBetaServerEventConversationItemCreated",
+        "RealtimeBetaServerEventConversationItemRetrieved",
+        "RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted",
+        "RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta",
+        "RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment",
+        "RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed",
+        "RealtimeBetaServerEventConversationItemTruncated",
+        "RealtimeBetaServerEventConversationItemDeleted",
+        "RealtimeBetaServerEventInputAudioBufferCommitted",
+        "RealtimeBetaServerEventInputAudioBufferCleared",
+        "RealtimeBetaServerEventInputAudioBufferSpeechStarted",
+        "RealtimeBetaServerEventInputAudioBufferSpeechStopped",
+        "RealtimeServerEventInputAudioBufferTimeoutTriggered",
+        "RealtimeBetaServerEventResponseCreated",
+        "RealtimeBetaServerEventResponseDone",
+        "RealtimeBetaServerEventResponseOutputItemAdded",
+        "RealtimeBetaServerEventResponseOutputItemDone",
+        "RealtimeBetaServerEventResponseContentPartAdded",
+        "RealtimeBetaServerEventResponseContentPartDone",
+        "RealtimeBetaServerEventResponseTextDelta",
+        "RealtimeBetaServerEventResponseTextDone",
+        "RealtimeBetaServerEventResponseAudioTranscriptDelta",
+        "RealtimeBetaServerEventResponseAudioTranscriptDone",
+        "RealtimeBetaServerEventResponseAudioDelta",
+        "RealtimeBetaServerEventResponseAudioDone",
+        "RealtimeBetaServerEventResponseFunctionCallArgumentsDelta",
+        "RealtimeBetaServerEventResponseFunctionCallArgumentsDone",
+        "RealtimeBetaServerEventResponseMCPCallArgumentsDelta",
+        "RealtimeBetaServerEventResponseMCPCallArgumentsDone",
+        "RealtimeBetaServerEventResponseMCPCallInProgress",
+        "RealtimeBetaServerEventResponseMCPCallCompleted",
+        "RealtimeBetaServerEventResponseMCPCallFailed",
+        "RealtimeBetaServerEventMCPListToolsInProgress",
+        "RealtimeBetaServerEventMCPListToolsCompleted",
+        "RealtimeBetaServerEventMCPListToolsFailed",
+        "RealtimeBetaServerEventRateLimitsUpdated",
+        "UnknownObject",
+    ]
+else:
+
+    class RealtimeBetaServerEvent(UnionType):
+        """A server event of the beta Realtime API (``OpenAI-Beta: realtime=v1``)."""
+
+        __discriminator__ = "type"
+        __variants__ = (
+            (("error",), "openai_proto.types.realtime:RealtimeBetaServerEventError"),
+            (
+                ("session.created",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventSessionCreated",
+            ),
+            (
+                ("session.updated",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventSessionUpdated",
+            ),
+            (
+                ("transcription_session.created",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventTranscriptionSessionCreated",
+            ),
+            (
+                ("transcription_session.updated",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventTranscriptionSessionUpdated",
+            ),
+            (
+                ("conversation.item.created",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemCreated",
+            ),
+            (
+                ("conversation.item.retrieved",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemRetrieved",
+            ),
+            (
+                ("conversation.item.input_audio_transcription.completed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted",
+            ),
+            (
+                ("conversation.item.input_audio_transcription.delta",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta",
+            ),
+            (
+                ("conversation.item.input_audio_transcription.segment",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemInputAudioTranscriptionSegment",
+            ),
+            (
+                ("conversation.item.input_audio_transcription.failed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed",
+            ),
+            (
+                ("conversation.item.truncated",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemTruncated",
+            ),
+            (
+                ("conversation.item.deleted",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventConversationItemDeleted",
+            ),
+            (
+                ("input_audio_buffer.committed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventInputAudioBufferCommitted",
+            ),
+            (
+                ("input_audio_buffer.cleared",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventInputAudioBufferCleared",
+            ),
+            (
+                ("input_audio_buffer.speech_started",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventInputAudioBufferSpeechStarted",
+            ),
+            (
+                ("input_audio_buffer.speech_stopped",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventInputAudioBufferSpeechStopped",
+            ),
+            (
+                ("input_audio_buffer.timeout_triggered",),
+                "openai_proto.types.realtime:RealtimeServerEventInputAudioBufferTimeoutTriggered",
+            ),
+            (
+                ("response.created",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseCreated",
+            ),
+            (("response.done",), "openai_proto.types.realtime:RealtimeBetaServerEventResponseDone"),
+            (
+                ("response.output_item.added",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseOutputItemAdded",
+            ),
+            (
+                ("response.output_item.done",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseOutputItemDone",
+            ),
+            (
+                ("response.content_part.added",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseContentPartAdded",
+            ),
+            (
+                ("response.content_part.done",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseContentPartDone",
+            ),
+            (
+                (
+                    "response.output_text.delta",
+                    "response.text.delta",
+                ),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseTextDelta",
+            ),
+            (
+                (
+                    "response.output_text.done",
+                    "response.text.done",
+                ),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseTextDone",
+            ),
+            (
+                (
+                    "response.output_audio_transcript.delta",
+                    "response.audio_transcript.delta",
+                ),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseAudioTranscriptDelta",
+            ),
+            (
+                (
+                    "response.output_audio_transcript.done",
+                    "response.audio_transcript.done",
+                ),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseAudioTranscriptDone",
+            ),
+            (
+                (
+                    "response.output_audio.delta",
+                    "response.audio.delta",
+                ),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseAudioDelta",
+            ),
+            (
+                (
+                    "response.output_audio.done",
+                    "response.audio.done",
+                ),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseAudioDone",
+            ),
+            (
+                ("response.function_call_arguments.delta",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseFunctionCallArgumentsDelta",
+            ),
+            (
+                ("response.function_call_arguments.done",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseFunctionCallArgumentsDone",
+            ),
+            (
+                ("response.mcp_call_arguments.delta",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseMCPCallArgumentsDelta",
+            ),
+            (
+                ("response.mcp_call_arguments.done",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseMCPCallArgumentsDone",
+            ),
+            (
+                ("response.mcp_call.in_progress",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseMCPCallInProgress",
+            ),
+            (
+                ("response.mcp_call.completed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseMCPCallCompleted",
+            ),
+            (
+                ("response.mcp_call.failed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventResponseMCPCallFailed",
+            ),
+            (
+                ("mcp_list_tools.in_progress",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventMCPListToolsInProgress",
+            ),
+            (
+                ("mcp_list_tools.completed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventMCPListToolsCompleted",
+            ),
+            (
+                ("mcp_list_tools.failed",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventMCPListToolsFailed",
+            ),
+            (
+                ("rate_limits.updated",),
+                "openai_proto.types.realtime:RealtimeBetaServerEventRateLimitsUpdated",
+            ),
+        )
+
+
 class RealtimeBetaServerEventConversationItemCreated(APIObject, kw_only=True):
     """Returned when a conversation item is created."""
 
@@ -1109,8 +1341,8 @@ class RealtimeBetaServerEventResponseAudioDelta(APIObject, kw_only=True):
     """The unique ID of the server event."""
     type: str
     """
-    The event type, must be `response.output_audio.delta`. Known values:
-    ``response.output_audio.delta``.
+    The event type: `response.output_audio.delta` in the spec, `response.audio.delta` on the
+    wire. Known values: ``response.output_audio.delta``, ``response.audio.delta``.
     """
     response_id: str
     """The ID of the response."""
@@ -1131,8 +1363,8 @@ class RealtimeBetaServerEventResponseAudioDone(APIObject, kw_only=True):
     """The unique ID of the server event."""
     type: str
     """
-    The event type, must be `response.output_audio.done`. Known values:
-    ``response.output_audio.done``.
+    The event type: `response.output_audio.done` in the spec, `response.audio.done` on the wire.
+    Known values: ``response.output_audio.done``, ``response.audio.done``.
     """
     response_id: str
     """The ID of the response."""
@@ -1151,8 +1383,9 @@ class RealtimeBetaServerEventResponseAudioTranscriptDelta(APIObject, kw_only=Tru
     """The unique ID of the server event."""
     type: str
     """
-    The event type, must be `response.output_audio_transcript.delta`. Known values:
-    ``response.output_audio_transcript.delta``.
+    The event type: `response.output_audio_transcript.delta` in the spec,
+    `response.audio_transcript.delta` on the wire. Known values:
+    ``response.output_audio_transcript.delta``, ``response.audio_transcript.delta``.
     """
     response_id: str
     """The ID of the response."""
@@ -1173,8 +1406,9 @@ class RealtimeBetaServerEventResponseAudioTranscriptDone(APIObject, kw_only=True
     """The unique ID of the server event."""
     type: str
     """
-    The event type, must be `response.output_audio_transcript.done`. Known values:
-    ``response.output_audio_transcript.done``.
+    The event type: `response.output_audio_transcript.done` in the spec,
+    `response.audio_transcript.done` on the wire. Known values:
+    ``response.output_audio_transcript.done``, ``response.audio_transcript.done``.
     """
     response_id: str
     """The ID of the response."""
@@ -1462,8 +1696,8 @@ class RealtimeBetaServerEventResponseTextDelta(APIObject, kw_only=True):
     """The unique ID of the server event."""
     type: str
     """
-    The event type, must be `response.output_text.delta`. Known values:
-    ``response.output_text.delta``.
+    The event type: `response.output_text.delta` in the spec, `response.text.delta` on the wire.
+    Known values: ``response.output_text.delta``, ``response.text.delta``.
     """
     response_id: str
     """The ID of the response."""
@@ -1484,8 +1718,8 @@ class RealtimeBetaServerEventResponseTextDone(APIObject, kw_only=True):
     """The unique ID of the server event."""
     type: str
     """
-    The event type, must be `response.output_text.done`. Known values:
-    ``response.output_text.done``.
+    The event type: `response.output_text.done` in the spec, `response.text.done` on the wire.
+    Known values: ``response.output_text.done``, ``response.text.done``.
     """
     response_id: str
     """The ID of the response."""

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from typing import List, Union
+from typing import TYPE_CHECKING, List, Union
 
 from msgspec import UNSET, UnsetType
 
-from ._base import APIObject
+from ._base import APIObject, UnionType, UnknownObject
 
 __all__ = [
+    "UnwrapWebhookEvent",
     "WebhookBatchCancelled",
     "WebhookBatchCancelledData",
     "WebhookBatchCompleted",
@@ -45,6 +46,61 @@ __all__ = [
     "WebhookResponseIncomplete",
     "WebhookResponseIncompleteData",
 ]
+
+
+if TYPE_CHECKING:
+    UnwrapWebhookEvent = Union[
+        "WebhookBatchCancelled",
+        "WebhookBatchCompleted",
+        "WebhookBatchExpired",
+        "WebhookBatchFailed",
+        "WebhookEvalRunCanceled",
+        "WebhookEvalRunFailed",
+        "WebhookEvalRunSucceeded",
+        "WebhookFineTuningJobCancelled",
+        "WebhookFineTuningJobFailed",
+        "WebhookFineTuningJobSucceeded",
+        "WebhookLiveCallIncoming",
+        "WebhookRealtimeCallIncoming",
+        "WebhookResponseCancelled",
+        "WebhookResponseCompleted",
+        "WebhookResponseFailed",
+        "WebhookResponseIncomplete",
+        "UnknownObject",
+    ]
+else:
+
+    class UnwrapWebhookEvent(UnionType):
+        """An event delivered to a webhook endpoint (the spec's webhooks)."""
+
+        __discriminator__ = "type"
+        __variants__ = (
+            (("batch.cancelled",), "openai_proto.types.webhooks:WebhookBatchCancelled"),
+            (("batch.completed",), "openai_proto.types.webhooks:WebhookBatchCompleted"),
+            (("batch.expired",), "openai_proto.types.webhooks:WebhookBatchExpired"),
+            (("batch.failed",), "openai_proto.types.webhooks:WebhookBatchFailed"),
+            (("eval.run.canceled",), "openai_proto.types.webhooks:WebhookEvalRunCanceled"),
+            (("eval.run.failed",), "openai_proto.types.webhooks:WebhookEvalRunFailed"),
+            (("eval.run.succeeded",), "openai_proto.types.webhooks:WebhookEvalRunSucceeded"),
+            (
+                ("fine_tuning.job.cancelled",),
+                "openai_proto.types.webhooks:WebhookFineTuningJobCancelled",
+            ),
+            (("fine_tuning.job.failed",), "openai_proto.types.webhooks:WebhookFineTuningJobFailed"),
+            (
+                ("fine_tuning.job.succeeded",),
+                "openai_proto.types.webhooks:WebhookFineTuningJobSucceeded",
+            ),
+            (("live.call.incoming",), "openai_proto.types.webhooks:WebhookLiveCallIncoming"),
+            (
+                ("realtime.call.incoming",),
+                "openai_proto.types.webhooks:WebhookRealtimeCallIncoming",
+            ),
+            (("response.cancelled",), "openai_proto.types.webhooks:WebhookResponseCancelled"),
+            (("response.completed",), "openai_proto.types.webhooks:WebhookResponseCompleted"),
+            (("response.failed",), "openai_proto.types.webhooks:WebhookResponseFailed"),
+            (("response.incomplete",), "openai_proto.types.webhooks:WebhookResponseIncomplete"),
+        )
 
 
 class WebhookBatchCancelled(APIObject, kw_only=True):
