@@ -166,47 +166,70 @@ class HTTPResponse:
     def is_closed(self) -> bool:
         return self._conn is None
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
-        """Decoded body chunks as they arrive (each read waits at most the read timeout)."""
-        if self._content is not None:
-            if self._content:
-                yield self._content
-            return
+    async def _next_chunk(self) -> Optional[bytes]:
+        """The next decoded body chunk, or ``None`` once the body has ended.
+
+        Each read waits at most the read timeout. At the end the connection goes back to
+        the pool; on any error (cancellation included) it is aborted.
+        """
         conn = self._conn
         if conn is None:
             raise RuntimeError("the response body was already consumed or closed")
-        http, stream = conn.http, conn.stream
-        timeout = self.request.timeout.read
-        ok = False
+        http = conn.http
         try:
             while True:
                 event = http.next_event()
                 if event is NEED_DATA:
-                    http.receive_data(await stream.read(READ_SIZE, timeout))
+                    data = await conn.stream.read(READ_SIZE, self.request.timeout.read)
+                    http.receive_data(data)
                 elif type(event) is BodyChunk:
-                    yield event.data
+                    return event.data
                 elif type(event) is ResponseEnded:
-                    ok = True
-                    break
+                    self._release(conn, reusable=True)
+                    return None
+        except BaseException:
+            self._release(conn, reusable=False)
+            raise
+
+    def _release(self, conn: _Connection, *, reusable: bool) -> None:
+        # aclose() may have run first (a consumer that stopped iterating and closed the
+        # response): the connection and its slot are then already handed back.
+        if self._conn is conn:
+            self._conn = None
+            self._pool._finish(conn, reusable=reusable)
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """Decoded body chunks as they arrive (each read waits at most the read timeout).
+
+        Leaving the loop early aborts the connection (its rest of the body is unread).
+        """
+        if self._content is not None:
+            if self._content:
+                yield self._content
+            return
+        try:
+            while (chunk := await self._next_chunk()) is not None:
+                yield chunk
         finally:
-            # aclose() may have run first (a consumer that broke out of the loop and closed
-            # the response): the connection and its slot are then already handed back.
-            if self._conn is conn:
-                self._conn = None
-                self._pool._finish(conn, reusable=ok)
+            conn = self._conn
+            if conn is not None:
+                self._release(conn, reusable=False)
 
     async def aread(self) -> bytes:
         """The whole body (bounded by the machine's ``max_body_size``)."""
         if self._content is None:
-            parts: List[bytes] = [chunk async for chunk in self.aiter_bytes()]
+            # A loop rather than ``aiter_bytes``: no async generator on the common path.
+            parts: List[bytes] = []
+            while (chunk := await self._next_chunk()) is not None:
+                parts.append(chunk)
             self._content = b"".join(parts)
         return self._content
 
     async def aclose(self) -> None:
         """Free the connection: aborted when the body was not read to the end."""
-        conn, self._conn = self._conn, None
+        conn = self._conn
         if conn is not None:
-            self._pool._finish(conn, reusable=False)
+            self._release(conn, reusable=False)
 
 
 class AsyncHTTPClient:
@@ -238,6 +261,7 @@ class AsyncHTTPClient:
         self._max_header_size = max_header_size
         self._max_body_size = max_body_size
         self._idle: Dict[Origin, Deque[_Connection]] = {}
+        self._idle_count = 0  # connections in self._idle, all origins together
         self._slots: Optional[AsyncSemaphore] = None
         self._active = 0
         self._closed = False
@@ -379,6 +403,7 @@ class AsyncHTTPClient:
             now = time.monotonic()
             while idle:
                 conn = idle.pop()
+                self._idle_count -= 1
                 if now - conn.idle_since > self._keepalive_expiry or conn.stream.is_readable():
                     conn.stream.abort()
                     continue
@@ -394,8 +419,10 @@ class AsyncHTTPClient:
                 conn.idle_since = time.monotonic()
                 idle = self._idle.setdefault(conn.origin, deque())
                 idle.append(conn)
-                while sum(len(q) for q in self._idle.values()) > self._max_keepalive:
+                self._idle_count += 1
+                if self._idle_count > self._max_keepalive:
                     idle.popleft().stream.abort()
+                    self._idle_count -= 1
             else:
                 conn.stream.abort()
         if self._slots is not None:
@@ -404,7 +431,7 @@ class AsyncHTTPClient:
     def idle_connections(self) -> int:
         """How many kept-alive connections wait in the pool (for tests and metrics)."""
         with self._lock:
-            return sum(len(q) for q in self._idle.values())
+            return self._idle_count
 
     async def aclose(self) -> None:
         """Close every idle connection; responses still open are aborted as they finish."""
@@ -414,6 +441,7 @@ class AsyncHTTPClient:
                 while queue:
                     queue.pop().stream.abort()
             self._idle.clear()
+            self._idle_count = 0
 
     def __repr__(self) -> str:
         return f"<AsyncHTTPClient backend={self._binding.name!r}>"
