@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import sys
+from contextvars import ContextVar
 from typing import (
     Any,
     AsyncGenerator,
@@ -26,6 +27,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Iterable,
     Iterator,
     List,
     Mapping,
@@ -36,10 +38,15 @@ from typing import (
 )
 
 import httpcore
+import sniffio
 
 from openai_proto._exceptions import LocalProtocolError
 from openai_proto._headers import Headers
-from openai_proto._http11 import DEFAULT_MAX_DECOMPRESSED_SIZE, _make_decoder
+from openai_proto._http11 import (
+    DEFAULT_MAX_COMPRESSION_RATIO,
+    DEFAULT_MAX_DECOMPRESSED_SIZE,
+    _make_decoder,
+)
 from openai_proto._request import Request
 
 from ._base import (
@@ -115,6 +122,110 @@ async def _closing(it: AsyncIterator[bytes]) -> AsyncIterator[AsyncIterator[byte
         aclose = getattr(it, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+class _Attempt:
+    """What one attempt at a request did on the network, as seen by :class:`_WatchedBackend`:
+    whether it opened a connection, and whether any byte of an answer arrived."""
+
+    __slots__ = ("connected", "received")
+
+    def __init__(self) -> None:
+        self.connected = False
+        self.received = False
+
+
+#: The attempt the current task is making. httpcore 1.x connects, writes and reads the
+#: response head of a request in the task that sent it, so the watchers find it here.
+_ATTEMPT: ContextVar[Optional[_Attempt]] = ContextVar("openai_proto_httpcore_attempt", default=None)
+
+
+class _WatchedStream(httpcore.AsyncNetworkStream):
+    """A network stream that marks the current :class:`_Attempt` when bytes arrive."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: Optional[float] = None) -> bytes:
+        data = await self._stream.read(max_bytes, timeout)
+        if data:
+            attempt = _ATTEMPT.get()
+            if attempt is not None:
+                attempt.received = True
+        return data
+
+    async def write(self, buffer: bytes, timeout: Optional[float] = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> httpcore.AsyncNetworkStream:
+        tls = await self._stream.start_tls(ssl_context, server_hostname, timeout)
+        return _WatchedStream(tls)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _WatchedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's own backend for the running loop library (trio, else anyio), marking the
+    current :class:`_Attempt` when it opens a connection and watching the streams."""
+
+    def __init__(self) -> None:
+        self._backend: Optional[httpcore.AsyncNetworkBackend] = None
+
+    def _loop_backend(self) -> httpcore.AsyncNetworkBackend:
+        if self._backend is None:
+            trio = sniffio.current_async_library() == "trio"
+            self._backend = httpcore.TrioBackend() if trio else httpcore.AnyIOBackend()
+        return self._backend
+
+    def _inner(self) -> httpcore.AsyncNetworkBackend:
+        attempt = _ATTEMPT.get()
+        if attempt is not None:
+            attempt.connected = True
+        return self._loop_backend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: Optional[float] = None,
+        local_address: Optional[str] = None,
+        socket_options: Optional[Iterable[Any]] = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner().connect_tcp(
+            host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+        return _WatchedStream(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: Optional[float] = None,
+        socket_options: Optional[Iterable[Any]] = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner().connect_unix_socket(
+            path, timeout=timeout, socket_options=socket_options
+        )
+        return _WatchedStream(stream)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._loop_backend().sleep(seconds)
+
+
+#: httpcore's failures that may mean a kept-alive connection was already closed by the
+#: server when the request reached it (never a timeout: a slow server did get it).
+_STALE_ERRORS: Tuple[Type[BaseException], ...] = (
+    httpcore.NetworkError,
+    httpcore.RemoteProtocolError,
+)
 
 
 class _AdaptedResponse:
@@ -206,7 +317,13 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
 
     ``ssl_context`` and the limits configure the pool made here; a pool you pass is used
     as it is (passing ``ssl_context`` with it is an error, so trust settings are never
-    silently ignored).
+    silently ignored). ``max_compression_ratio`` bounds the body decoder as in
+    :class:`~openai_proto._http11.HTTP11Connection`.
+
+    A request that fails on a kept-alive connection of the pool made here before any
+    byte of an answer arrived is sent once more (the server had closed that connection
+    as the request reached it; RFC 9112 §9.3.1), as the native pool does, unless its
+    body cannot be replayed. A pool you pass is not watched, so its failures are final.
     """
 
     def __init__(
@@ -216,8 +333,10 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
         ssl_context: Optional[ssl.SSLContext] = None,
         max_connections: int = 1000,
         max_keepalive_connections: int = 100,
+        max_compression_ratio: Optional[float] = DEFAULT_MAX_COMPRESSION_RATIO,
     ) -> None:
         super().__init__()
+        self._watched = pool is None
         if pool is None:
             if max_connections < 1:
                 raise ValueError("max_connections must be at least 1")
@@ -226,36 +345,39 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=5.0,
+                network_backend=_WatchedBackend(),
             )
         elif ssl_context is not None:
             raise ValueError("pass ssl_context to the httpcore pool you supply, not here")
         self.pool = pool
+        self._max_compression_ratio = max_compression_ratio
         self._errors = _Errors(_HTTPCORE_ERRORS, _HTTPCORE_LOCAL)
 
     async def send(self, request: Request) -> AsyncResponse:
         """Send ``request``; return once the response head has arrived."""
         self._check_open()
         _ = self.backend  # one loop library per client
-        origin = request.origin
-        timeout = request.timeout
-        core_request = httpcore.Request(
-            request.method,
-            httpcore.URL(
-                scheme=origin.scheme, host=origin.host, port=origin.port, target=request.target
-            ),
-            headers=_encode_headers(request.headers, request.body),
-            content=_content(request),
-            extensions={
-                "timeout": {
-                    "connect": timeout.connect,
-                    "read": timeout.read,
-                    "write": timeout.write,
-                    "pool": timeout.pool,
-                }
-            },
-        )
-        with self._errors.translate():
-            response = await self.pool.handle_async_request(core_request)
+        headers = _encode_headers(request.headers, request.body)
+        attempt = _Attempt()
+        token = _ATTEMPT.set(attempt)
+        try:
+            with self._errors.translate():
+                try:
+                    response = await self.pool.handle_async_request(_core(request, headers))
+                except _STALE_ERRORS:
+                    # Not a stale kept-alive connection: a new one failed, or the server
+                    # answered (it may have acted on the request), or the body is spent.
+                    if (
+                        not self._watched
+                        or attempt.connected
+                        or attempt.received
+                        or not (request.upload is None or request.upload.replayable)
+                    ):
+                        raise
+                    _ATTEMPT.set(None)  # once only: the replay's failure is final
+                    response = await self.pool.handle_async_request(_core(request, headers))
+        finally:
+            _ATTEMPT.reset(token)
         version = response.extensions.get("http_version", b"HTTP/1.1")
         return _AdaptedResponse(
             status_code=response.status,
@@ -267,7 +389,9 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
         )
 
     async def _body(self, response: httpcore.Response) -> AsyncGenerator[bytes, None]:
-        decoder = _make_decoder(response.headers, DEFAULT_MAX_DECOMPRESSED_SIZE)
+        decoder = _make_decoder(
+            response.headers, DEFAULT_MAX_DECOMPRESSED_SIZE, self._max_compression_ratio
+        )
         stream = response.stream
         assert isinstance(stream, AsyncIterable), "an async pool yields async streams"
         with self._errors.translate():
@@ -296,6 +420,28 @@ class HttpcoreHTTPClient(_AdaptedHTTPClient):
 
     def __repr__(self) -> str:
         return f"<HttpcoreHTTPClient pool={self.pool!r}>"
+
+
+def _core(request: Request, headers: List[Tuple[bytes, bytes]]) -> httpcore.Request:
+    """``request`` as httpcore's request (a new one per attempt: an upload body is an
+    iterator, started afresh each time)."""
+    origin, timeout = request.origin, request.timeout
+    return httpcore.Request(
+        request.method,
+        httpcore.URL(
+            scheme=origin.scheme, host=origin.host, port=origin.port, target=request.target
+        ),
+        headers=headers,
+        content=_content(request),
+        extensions={
+            "timeout": {
+                "connect": timeout.connect,
+                "read": timeout.read,
+                "write": timeout.write,
+                "pool": timeout.pool,
+            }
+        },
+    )
 
 
 def _content(request: Request) -> Union[bytes, AsyncIterator[bytes], None]:

@@ -46,6 +46,7 @@ from openai_proto._config import Origin
 from openai_proto._exceptions import LocalProtocolError, RemoteProtocolError
 from openai_proto._headers import Headers
 from openai_proto._http11 import (
+    DEFAULT_MAX_COMPRESSION_RATIO,
     NEED_DATA,
     BodyChunk,
     HTTP11Connection,
@@ -250,6 +251,7 @@ class AsyncHTTPClient:
         keepalive_expiry: float = 5.0,
         max_header_size: int = 64 * 1024,
         max_body_size: int = 256 * 1024 * 1024,
+        max_compression_ratio: Optional[float] = DEFAULT_MAX_COMPRESSION_RATIO,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
@@ -260,6 +262,7 @@ class AsyncHTTPClient:
         self._keepalive_expiry = keepalive_expiry
         self._max_header_size = max_header_size
         self._max_body_size = max_body_size
+        self._max_compression_ratio = max_compression_ratio
         self._idle: Dict[Origin, Deque[_Connection]] = {}
         self._idle_count = 0  # connections in self._idle, all origins together
         self._slots: Optional[AsyncSemaphore] = None
@@ -325,7 +328,9 @@ class AsyncHTTPClient:
             timeout=request.timeout.connect,
         )
         http = HTTP11Connection(
-            max_header_size=self._max_header_size, max_body_size=self._max_body_size
+            max_header_size=self._max_header_size,
+            max_body_size=self._max_body_size,
+            max_compression_ratio=self._max_compression_ratio,
         )
         return _Connection(origin, stream, http)
 

@@ -23,9 +23,11 @@ from ._headers import Headers
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_MAX_COMPRESSION_RATIO",
     "DEFAULT_MAX_DECOMPRESSED_SIZE",
     "DEFAULT_MAX_HEADER_SIZE",
     "NEED_DATA",
+    "RATIO_CHECK_START",
     "BodyChunk",
     "HTTP11Connection",
     "HTTP11Event",
@@ -41,6 +43,13 @@ DEFAULT_MAX_HEADER_SIZE: Final = 64 * 1024
 DEFAULT_MAX_BODY_SIZE: Final = 256 * 1024 * 1024
 #: Largest output of one gzip/deflate layer of one response (the decompression-bomb cap).
 DEFAULT_MAX_DECOMPRESSED_SIZE: Final = 256 * 1024 * 1024
+#: Largest ratio of decoded body bytes to compressed wire bytes once a body has decoded
+#: over :data:`RATIO_CHECK_START` bytes. Real JSON and SSE compress about 5-60:1 (a very
+#: repetitive stream reaches ~130:1); a zero-filled bomb nears deflate's ~1030:1 limit.
+DEFAULT_MAX_COMPRESSION_RATIO: Final = 200.0
+#: Decoded bytes a body may produce whatever its ratio (no worse than a plain body of that
+#: size), and the point from which :data:`DEFAULT_MAX_COMPRESSION_RATIO` applies.
+RATIO_CHECK_START: Final = 8 * 1024 * 1024
 
 # Decoded bodies are handed out in pieces of at most this size, so a highly compressed
 # input never turns into one huge allocation.
@@ -103,7 +112,16 @@ class _Inflater:
     apart by the zlib header check (RFC 9110 §8.4.1.2).
     """
 
-    __slots__ = ("_full", "_gzip", "_limit", "_obj", "_pending", "_produced", "_received")
+    __slots__ = (
+        "_full",
+        "_gzip",
+        "_limit",
+        "_obj",
+        "_pending",
+        "_produced",
+        "_received",
+        "consumed",
+    )
 
     def __init__(self, gzip: bool, limit: int) -> None:
         self._gzip = gzip
@@ -113,6 +131,7 @@ class _Inflater:
         self._full = False  # the last call filled its output: more may come without input
         self._received = False
         self._produced = 0
+        self.consumed = 0  # input bytes zlib has taken in (the compression-ratio base)
 
     def push(self, data: bytes) -> None:
         self._pending = self._pending + data if self._pending else data
@@ -138,6 +157,7 @@ class _Inflater:
                 obj = self._obj = self._start()
                 if obj is None:
                     return b""
+            given = len(self._pending)
             try:
                 out = obj.decompress(self._pending, size)
             except zlib.error as exc:
@@ -149,6 +169,7 @@ class _Inflater:
             else:
                 self._pending = obj.unconsumed_tail
                 self._full = len(out) == size
+            self.consumed += given - len(self._pending)
             if out:
                 self._produced += len(out)
                 if self._produced > self._limit:
@@ -169,31 +190,59 @@ class _Inflater:
 
 
 class _Decoder:
-    """Content codings applied in reverse order of listing (RFC 9110 §8.4)."""
+    """Content codings applied in reverse order of listing (RFC 9110 §8.4), with the
+    compression-ratio bound.
 
-    __slots__ = ("_layers",)
+    The bound compares the decoded output with the wire bytes the first layer consumed
+    (so stacked codings count as one). It is checked each time the output reaches a
+    multiple of the piece size past :data:`RATIO_CHECK_START`: pieces never straddle
+    such a multiple, and a failed check raises on the next call, so every split of the
+    input delivers the same bytes before the error.
+    """
 
-    def __init__(self, layers: List[_Inflater]) -> None:
+    __slots__ = ("_bomb", "_layers", "_max_ratio", "_produced")
+
+    def __init__(self, layers: List[_Inflater], max_ratio: Optional[float]) -> None:
         self._layers = layers  # layers[0] takes the wire bytes
+        self._max_ratio = max_ratio
+        self._produced = 0
+        self._bomb = ""  # the error, once the ratio check failed
 
     def feed(self, data: bytes) -> None:
         self._layers[0].push(data)
 
     def read(self) -> bytes:
-        return self._pull(len(self._layers) - 1)
+        if self._bomb:
+            raise RemoteProtocolError(self._bomb)
+        max_ratio = self._max_ratio
+        if max_ratio is None:
+            return self._pull(len(self._layers) - 1, _DECODE_CHUNK)
+        produced = self._produced
+        out = self._pull(len(self._layers) - 1, _DECODE_CHUNK - produced % _DECODE_CHUNK)
+        produced = self._produced = produced + len(out)
+        if out and produced % _DECODE_CHUNK == 0 and produced > RATIO_CHECK_START:
+            consumed = self._layers[0].consumed
+            if produced > max_ratio * consumed:
+                self._bomb = (
+                    f"response body looks like a decompression bomb: {produced} bytes "
+                    f"decoded from {consumed}, over max_compression_ratio ({max_ratio:g}:1)"
+                )
+        return out
 
-    def _pull(self, i: int) -> bytes:
+    def _pull(self, i: int, size: int) -> bytes:
         layer = self._layers[i]
         while True:
-            out = layer.step(_DECODE_CHUNK)
+            out = layer.step(size)
             if out or i == 0:
                 return out
-            more = self._pull(i - 1)
+            more = self._pull(i - 1, _DECODE_CHUNK)
             if not more:
                 return b""
             layer.push(more)
 
     def finish(self) -> None:
+        if self._bomb:
+            raise RemoteProtocolError(self._bomb)
         for layer in self._layers:
             layer.finish()
 
@@ -201,7 +250,11 @@ class _Decoder:
 _CODINGS: Final = {"gzip": True, "x-gzip": True, "deflate": False}
 
 
-def _make_decoder(raw: List[Tuple[bytes, bytes]], limit: int) -> Optional[_Decoder]:
+def _make_decoder(
+    raw: List[Tuple[bytes, bytes]],
+    limit: int,
+    max_ratio: Optional[float] = DEFAULT_MAX_COMPRESSION_RATIO,
+) -> Optional[_Decoder]:
     codings: List[str] = []
     for name, value in raw:
         if len(name) == 16 and name.lower() == b"content-encoding":
@@ -217,7 +270,7 @@ def _make_decoder(raw: List[Tuple[bytes, bytes]], limit: int) -> Optional[_Decod
         if gzip is None:
             return None  # an unknown coding anywhere: hand the bytes over undecoded
         layers.append(_Inflater(gzip, limit))
-    return _Decoder(layers) if layers else None
+    return _Decoder(layers, max_ratio) if layers else None
 
 
 _IDLE: Final = 0  # no request in flight
@@ -245,7 +298,11 @@ class HTTP11Connection:
       ``max_incomplete_event_size`` also applies it to pending chunk-size lines);
     - ``max_body_size``: decoded body bytes of one response (``None``: no limit; the
       256 MiB default suits buffered JSON, raise it or pass ``None`` for long streams);
-    - ``max_decompressed_size``: output of each gzip/deflate layer of one response.
+    - ``max_decompressed_size``: output of each gzip/deflate layer of one response;
+    - ``max_compression_ratio``: decoded bytes per compressed wire byte, checked every
+      64 KiB of output once a body has decoded over :data:`RATIO_CHECK_START` (8 MiB), so a
+      decompression bomb fails after a few MiB instead of at ``max_decompressed_size``
+      (``None``: no ratio bound). The error says the body "looks like a decompression bomb".
 
     Any error leaves the machine terminal: every later call raises the same class.
     """
@@ -259,6 +316,7 @@ class HTTP11Connection:
         "_h11",
         "_head_bytes",
         "_max_body_size",
+        "_max_compression_ratio",
         "_max_decompressed_size",
         "_max_header_size",
         "_state",
@@ -271,12 +329,14 @@ class HTTP11Connection:
         max_header_size: int = DEFAULT_MAX_HEADER_SIZE,
         max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE,
         max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        max_compression_ratio: Optional[float] = DEFAULT_MAX_COMPRESSION_RATIO,
         decode_content: bool = True,
     ) -> None:
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_size)
         self._max_header_size = max_header_size
         self._max_body_size = max_body_size
         self._max_decompressed_size = max_decompressed_size
+        self._max_compression_ratio = max_compression_ratio
         self._decode_content = decode_content
         self._state = _IDLE
         self._decoder: Optional[_Decoder] = None
@@ -525,7 +585,9 @@ class HTTP11Connection:
             self._check_head_size(held - len(self._h11.trailing_data[0]))
         raw = event.headers.raw_items()
         if self._decode_content:
-            self._decoder = _make_decoder(raw, self._max_decompressed_size)
+            self._decoder = _make_decoder(
+                raw, self._max_decompressed_size, self._max_compression_ratio
+            )
         self._state = _BODY
         return ResponseStarted(
             status_code=event.status_code,

@@ -6,14 +6,12 @@ this combination's HTTP client, calling real resources. Each fault must end in t
 documented exception (never a raw h11, httpcore, trio, ssl or socket error), within a
 bound (``anyio.fail_after``), without leaking the API key into a message, a ``repr`` or a
 log record. Every test runs on asyncio, trio, httpcore-on-asyncio and httpcore-on-trio.
-
-Behaviours that do not hold yet are marked with :func:`known_bug` (a strict xfail for the
-combinations affected) with the reason; the report to the lead lists each one.
 """
 
 from __future__ import annotations
 
 import gzip
+import inspect
 import io
 import logging
 import struct
@@ -22,13 +20,14 @@ import tracemalloc
 import zlib
 from contextlib import ExitStack
 from functools import cache
-from typing import Any, Callable, Collection, Iterator, List, Optional, Type
+from typing import Any, Callable, Iterator, List, Optional, Type
 
 import anyio
 import pytest
 from _raw_server import Handler, RawConnection, RawServer, chunk, response, sse_event
 
 from backends import AsyncHTTPClient, AsyncOpenAI
+from backends._httpcore import HttpcoreHTTPClient
 from openai_proto import (
     APIConnectionError,
     APIResponseValidationError,
@@ -36,6 +35,7 @@ from openai_proto import (
     InternalServerError,
     OpenAIError,
 )
+from openai_proto._http11 import DEFAULT_MAX_COMPRESSION_RATIO
 
 pytestmark = pytest.mark.anyio
 
@@ -55,9 +55,6 @@ LIMIT = 5.0
 #: should have detected otherwise shows up as a timeout, not as the test's own bound.
 TIMEOUT = 3.0
 
-ALL = frozenset({"asyncio-native", "trio-native", "asyncio-httpcore", "trio-httpcore"})
-HTTPCORE = frozenset({"asyncio-httpcore", "trio-httpcore"})
-
 
 def chat_chunk(content: str) -> str:
     return (
@@ -67,26 +64,6 @@ def chat_chunk(content: str) -> str:
 
 
 # -- fixtures and helpers ---------------------------------------------------------------
-
-
-@pytest.fixture
-def combo(anyio_backend: str, driver: str) -> str:
-    """``"<loop>-<driver>"``, the key of :func:`known_bug`."""
-    return f"{anyio_backend}-{driver}"
-
-
-def known_bug(
-    request: pytest.FixtureRequest,
-    combo: str,
-    reason: str,
-    *,
-    where: Collection[str] = ALL,
-    raises: Type[BaseException] = AssertionError,
-) -> None:
-    """Mark this test a strict xfail on the combinations in ``where``: it must fail, with
-    ``raises``, until the library is fixed (then the xfail must be removed)."""
-    if combo in where:
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True, raises=raises))
 
 
 @pytest.fixture(autouse=True)
@@ -371,19 +348,10 @@ def test_the_gzip_bomb_is_what_it_claims() -> None:
 @pytest.mark.parametrize("kind", ["models.list", "chat.stream"])
 async def test_gzip_bomb_fails_fast_in_little_memory(
     kind: str,
-    request: pytest.FixtureRequest,
-    combo: str,
+    capsys: pytest.CaptureFixture[str],
     serve: Callable[[Handler], RawServer],
     make_client: Callable[..., AsyncOpenAI],
 ) -> None:
-    if kind == "models.list":
-        known_bug(
-            request,
-            combo,
-            "a buffered body is decoded up to max_decompressed_size (256 MiB) and kept whole "
-            "by aread() before the cap trips: RemoteProtocolError -> APIConnectionError comes "
-            "only after a ~257 MiB peak; no compression-ratio bound",
-        )
     bomb = gzip_bomb()
     content_type = SSE if kind == "chat.stream" else JSON
     head = response(
@@ -410,8 +378,59 @@ async def test_gzip_bomb_fails_fast_in_little_memory(
     finally:
         tracemalloc.stop()
     assert_secret_kept(info.value, client)
+    with capsys.disabled():  # the measurement, for the report
+        print(f"\n{kind}: peak traced memory {peak / (1 << 20):.1f} MiB in {elapsed:.2f} s")
     assert elapsed < LIMIT
     assert peak < 64 << 20, f"peak traced memory {peak / (1 << 20):.0f} MiB"
+    causes = error_chain(info.value)
+    assert any("looks like a decompression bomb" in text for text in causes), causes
+
+
+def error_chain(exc: BaseException) -> List[str]:
+    """The messages of ``exc`` and of its causes, outermost first."""
+    texts: List[str] = []
+    seen: Optional[BaseException] = exc
+    while seen is not None:
+        texts.append(str(seen))
+        seen = seen.__cause__ or seen.__context__
+    return texts
+
+
+def test_both_pools_default_to_the_cores_compression_ratio() -> None:
+    for pool in (AsyncHTTPClient, HttpcoreHTTPClient):
+        default = inspect.signature(pool).parameters["max_compression_ratio"].default
+        assert default == DEFAULT_MAX_COMPRESSION_RATIO, pool
+
+
+@pytest.mark.parametrize("bound", ["default", "off"])
+async def test_the_compression_ratio_bound_is_a_client_setting(
+    bound: str, anyio_backend: str, driver: str, serve: Callable[[Handler], RawServer]
+) -> None:
+    """16 MiB of valid JSON (mostly blanks) at ~1000:1: a bomb for the default bound, an
+    ordinary answer once the bound is off."""
+    wire = gzip.compress(MODELS[:-1] + b" " * (16 << 20) + b"}", 9)
+    head = [JSON, ("Content-Encoding", "gzip")]
+    server = serve(fault_once(reply_then(response(200, wire, headers=head), wait_close)))
+    limits: Any = {} if bound == "default" else {"max_compression_ratio": None}
+    http: Any = (
+        AsyncHTTPClient(backend=anyio_backend, max_connections=1, **limits)
+        if driver == "native"
+        else HttpcoreHTTPClient(max_connections=1, **limits)
+    )
+    client = AsyncOpenAI(
+        base_url=server.url, api_key=KEY, http_client=http, max_retries=0, _environ={}
+    )
+    with anyio.fail_after(LIMIT):
+        async with client:
+            if bound == "off":
+                page = await client.models.list()
+                assert [m.id for m in page.data] == ["gpt-4o"]
+                return
+            with pytest.raises(APIConnectionError) as info:
+                await client.models.list()
+            await assert_still_serves(client, server)
+    causes = error_chain(info.value)
+    assert any("looks like a decompression bomb" in text for text in causes), causes
 
 
 # -- 6. slow drips: a read timeout bounds one wait for bytes, not the whole body ---------
@@ -482,21 +501,9 @@ def close_as_next_request_arrives(conn: RawConnection) -> None:
 @pytest.mark.parametrize("when", ["while-idle", "as-request-arrives"])
 async def test_keep_alive_closed_by_server_is_replaced_without_a_retry(
     when: str,
-    request: pytest.FixtureRequest,
-    combo: str,
     serve: Callable[[Handler], RawServer],
     make_client: Callable[..., AsyncOpenAI],
 ) -> None:
-    if when == "as-request-arrives":
-        known_bug(
-            request,
-            combo,
-            "httpcore does not replay a request that failed on a reused keep-alive connection "
-            "before any response byte (the native pool does, RFC 9112 §9.3.1): the engine "
-            "sees a ReadError and, with max_retries=0, raises APIConnectionError",
-            where=HTTPCORE,
-            raises=APIConnectionError,
-        )
     handler = close_after_each_response if when == "while-idle" else close_as_next_request_arrives
     server = serve(handler)
     with anyio.fail_after(LIMIT):
@@ -513,6 +520,34 @@ async def test_keep_alive_closed_by_server_is_replaced_without_a_retry(
     # connection dies under the second request, the native pool sends it again on a new
     # connection before any response byte: the dead one never read it.)
     assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("cut", ["mid-head-eof", "mid-head-reset"])
+async def test_a_reused_connection_broken_after_answer_bytes_is_not_replayed(
+    cut: str, serve: Callable[[Handler], RawServer], make_client: Callable[..., AsyncOpenAI]
+) -> None:
+    """Bytes of an answer arrived: the server read the request and may have acted on it,
+    so it is never sent again (RFC 9112 §9.3.1), even on a kept-alive connection."""
+
+    def handler(conn: RawConnection) -> None:
+        if conn.index > 0:
+            return serve_models(conn)
+        if conn.read_request() is None or not conn.send(response(200, MODELS, headers=[JSON])):
+            return
+        if conn.read_request() is not None and conn.send(b"HTTP/1.1 200 OK\r\nContent-Ty"):
+            time.sleep(0.05)  # the partial head reaches the client first
+            if cut == "mid-head-eof":
+                conn.close()
+            else:
+                conn.reset()
+
+    server = serve(handler)
+    with anyio.fail_after(LIMIT):
+        async with make_client(server, max_retries=0) as client:
+            await client.models.list()
+            with pytest.raises(APIConnectionError):
+                await client.models.list()
+    assert server.connections == 1 and len(server.requests) == 2
 
 
 # -- 9. invalid JSON in a 200 ------------------------------------------------------------
@@ -649,8 +684,6 @@ def _fault_handler(fault: str) -> Handler:
 @pytest.mark.parametrize("fault", ["connection", "status", "validation"])
 async def test_the_request_an_exception_carries_hides_the_api_key(
     fault: str,
-    request: pytest.FixtureRequest,
-    combo: str,
     serve: Callable[[Handler], RawServer],
     make_client: Callable[..., AsyncOpenAI],
 ) -> None:
