@@ -15,12 +15,10 @@ coverage-guided harness::
 from __future__ import annotations
 
 import gzip
-import importlib
-import inspect
 import sys
 import zlib
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 if __name__ == "__main__":  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -179,34 +177,7 @@ def test_atheris_entry_point() -> None:
         fuzz_one_input(b"\x05\x00" + seed)
 
 
-def _instrument(atheris: Any) -> None:
-    """Coverage for the machine and h11's parser only (instrument_all() would also walk
-    hypothesis and pytest)."""
-    names = ["openai_proto._http11", "openai_proto._headers"]
-    names += [name for name in sys.modules if name == "h11" or name.startswith("h11.")]
-    for name in names:
-        module = sys.modules[name]
-        for obj in list(vars(module).values()):
-            if getattr(obj, "__module__", None) != name:
-                continue
-            members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
-            for member in members:
-                if isinstance(member, property):
-                    member = member.fget
-                if inspect.isfunction(member):
-                    atheris.instrument_func(member)
-
-
-def main() -> None:
-    try:
-        atheris = importlib.import_module("atheris")
-    except ImportError:
-        print("atheris is not installed: nothing to do (pip install atheris)")
-        return
-    _instrument(atheris)
-    atheris.Setup(sys.argv, fuzz_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from _atheris import campaign
+
+    campaign(fuzz_one_input, ["openai_proto._http11", "openai_proto._headers"], ("h11",))

@@ -16,13 +16,11 @@ coverage-guided harness::
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import re
 import struct
 import sys
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 if __name__ == "__main__":  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -288,33 +286,7 @@ def test_atheris_entry_point() -> None:
         fuzz_one_input(b"\x05\x01" + seed)
 
 
-def _instrument(atheris: Any) -> None:
-    """Coverage for the machine and the wsproto/h11 parsers only."""
-    names = ["openai_proto.realtime", "openai_proto._headers"]
-    names += [n for n in sys.modules if n.split(".")[0] in ("wsproto", "h11")]
-    for name in names:
-        module = sys.modules[name]
-        for obj in list(vars(module).values()):
-            if getattr(obj, "__module__", None) != name:
-                continue
-            members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
-            for member in members:
-                if isinstance(member, property):
-                    member = member.fget
-                if inspect.isfunction(member):
-                    atheris.instrument_func(member)
-
-
-def main(argv: Optional[List[str]] = None) -> None:
-    try:
-        atheris = importlib.import_module("atheris")
-    except ImportError:
-        print("atheris is not installed: nothing to do (pip install atheris)")
-        return
-    _instrument(atheris)
-    atheris.Setup(argv or sys.argv, fuzz_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from _atheris import campaign
+
+    campaign(fuzz_one_input, ["openai_proto.realtime", "openai_proto._headers"], ("wsproto", "h11"))

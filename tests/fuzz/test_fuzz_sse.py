@@ -14,7 +14,6 @@ coverage-guided harness::
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -142,10 +141,10 @@ def test_fuzz_sse(data: bytes, cuts: List[int], limit: Optional[int]) -> None:
 def test_one_input_entry_point() -> None:
     # The atheris entry point accepts anything, including an empty input.
     for blob in (b"", b"\x05", b"\x01\x02\x03data: x\n\n", bytes(range(256))):
-        one_input(blob)
+        fuzz_one_input(blob)
 
 
-def one_input(blob: bytes) -> None:
+def fuzz_one_input(blob: bytes) -> None:
     """Atheris entry point: the first bytes choose the limit and the split."""
     if not blob:
         return check(b"", [], None)
@@ -155,27 +154,7 @@ def one_input(blob: bytes) -> None:
     check(blob[2 + ncuts :], cuts, limit)
 
 
-def main() -> None:
-    try:
-        import atheris  # type: ignore[import-not-found, import-untyped, unused-ignore]
-    except ImportError:
-        print("atheris is not installed: skipping (pip install atheris)")
-        return
-    # Instrument only the code under test (instrument_all() would also walk hypothesis).
-    import openai_proto._streaming
-    import openai_proto.sse
-
-    for module in (openai_proto.sse, openai_proto._streaming):
-        for obj in list(vars(module).values()):
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue
-            functions = vars(obj).values() if isinstance(obj, type) else [obj]
-            for func in functions:
-                if inspect.isfunction(func):
-                    atheris.instrument_func(func)
-    atheris.Setup(sys.argv, one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from _atheris import campaign
+
+    campaign(fuzz_one_input, ["openai_proto.sse", "openai_proto._streaming"], ())
