@@ -45,6 +45,7 @@ from typing import (
     Type,
     TypeVar,
     Union,
+    cast,
 )
 from urllib.parse import urlsplit
 
@@ -118,46 +119,6 @@ _READ_SIZE = 64 * 1024
 #: Close codes of a normal end (websockets' ``ConnectionClosedOK``): ``async for`` stops
 #: quietly on them, and raises on any other (RFC 6455 §7.4.1).
 _OK_CODES = frozenset({1000, 1001, 1005})
-
-
-# Typed events ----------------------------------------------------------------------------
-
-_VARIANT_NAMES: Dict[Any, Dict[str, Tuple[str, ...]]] = {}
-
-
-def _variant_names(union: Any, tag: object) -> Tuple[str, ...]:
-    """Class names the union declares for the ``type`` value ``tag``."""
-    table = _VARIANT_NAMES.get(union)
-    if table is None:
-        table = {}
-        for tags, ref in union.__variants__:
-            for name in tags:
-                table[name] = (*table.get(name, ()), ref.rpartition(":")[2])
-        _VARIANT_NAMES[union] = table
-    return table.get(tag, ()) if isinstance(tag, str) else ()
-
-
-def _parse_event(union: Any, data: Union[str, bytes]) -> Any:
-    """A server event decoded into ``union``; an event of a type this version does not
-    know, or with a shape its variant does not accept, is a generic
-    :class:`~openai_proto.realtime.RealtimeEvent` (``.type``, ``.to_dict()``, attributes),
-    so a new server event never breaks a session. Text that is not a JSON object with a
-    string ``type`` raises :class:`~openai_proto.RemoteProtocolError`."""
-    from openai_proto.types import decode
-
-    try:
-        event = decode(union, data)
-    except msgspec.ValidationError:
-        event = None
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise RemoteProtocolError(f"server event is not valid JSON: {exc}") from exc
-    # The union's decoder tries the other variants when the one named by ``type`` does
-    # not fit; a look-alike of another type is not this event.
-    if event is None or type(event).__name__ not in _variant_names(
-        union, getattr(event, "type", None)
-    ):
-        return decode_server_event(data)
-    return event
 
 
 # Options ---------------------------------------------------------------------------------
@@ -782,7 +743,9 @@ class _ConnectionBase(Generic[_E]):
 
     def parse_event(self, data: Union[str, bytes]) -> _E:
         """A server event from the text of a message (see :meth:`recv`)."""
-        event: _E = _parse_event(self._union(), data)
+        # A new event type, or a shape its variant rejects, comes out as a generic
+        # RealtimeEvent: a new server event never breaks a session.
+        event = cast(_E, decode_server_event(data, union=self._union()))
         return event
 
     async def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:

@@ -675,21 +675,6 @@ class RealtimeEvent(msgspec.Struct, frozen=True, kw_only=True):
 _ANY_DECODER: Final = msgspec.json.Decoder()
 
 
-def _is_variant(union: Any, event: object) -> bool:
-    """Whether ``event`` is what ``union`` declares for its ``type``. A generated union
-    (``__variants__``) gives a plain dict for a tag it does not know, and tries its other
-    variants when the named one rejects the shape: a look-alike is not this event."""
-    if isinstance(event, dict):
-        return False
-    variants = getattr(union, "__variants__", None)
-    discriminator = getattr(union, "__discriminator__", None)
-    if not variants or not discriminator:
-        return True
-    tag = getattr(event, discriminator, None)
-    name = type(event).__name__
-    return any(tag in tags and ref.rpartition(":")[2] == name for tags, ref in variants)
-
-
 def decode_server_event(data: Union[str, bytes], *, union: Any = None) -> object:
     """Decode one server event (the text of a :class:`Message`).
 
@@ -701,18 +686,21 @@ def decode_server_event(data: Union[str, bytes], *, union: Any = None) -> object
     """
     if union is not None:
         # Imported here: the generated types are large, and most users of this module
-        # never decode into them. ``decoder_for`` carries their open-union hook, without
-        # which no union field (nor a union itself) decodes.
-        from .types import decoder_for
+        # never decode into them. ``decode`` carries their open-union hook, without which
+        # no union field (nor a union itself) decodes, and keeps unknown fields reachable.
+        from .types import decode
 
         try:
-            typed: object = decoder_for(union).decode(data)
+            typed: object = decode(union, data)
         except msgspec.ValidationError:
             pass
         except (msgspec.DecodeError, RecursionError) as exc:
             raise RemoteProtocolError(f"server event is not valid JSON: {exc}") from exc
         else:
-            if _is_variant(union, typed):
+            # A generated union gives an ``UnknownObject`` (a dict) for a type it does not
+            # know; a known type that its variant rejects is a ValidationError (so the
+            # generic event below), never another variant that happens to fit.
+            if not isinstance(typed, dict):
                 return typed
     try:
         raw = _ANY_DECODER.decode(data)

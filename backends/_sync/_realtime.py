@@ -40,6 +40,7 @@ from typing import (
     Type,
     TypeVar,
     Union,
+    cast,
 )
 from urllib.parse import urlsplit
 
@@ -50,16 +51,13 @@ from backends._realtime import _E as _E
 from backends._realtime import _NO_EFFECT as _NO_EFFECT
 from backends._realtime import _OK_CODES as _OK_CODES
 from backends._realtime import _READ_SIZE as _READ_SIZE
-from backends._realtime import _VARIANT_NAMES as _VARIANT_NAMES
 from backends._realtime import _given as _given
 from backends._realtime import _handshake_headers as _handshake_headers
 from backends._realtime import _HandshakeResponse as _HandshakeResponse
 from backends._realtime import _optional as _optional
-from backends._realtime import _parse_event as _parse_event
 from backends._realtime import _request_head as _request_head
 from backends._realtime import _Settings as _Settings
 from backends._realtime import _settings as _settings
-from backends._realtime import _variant_names as _variant_names
 from backends._realtime import log as log
 from openai_proto._config import Origin
 from openai_proto._exceptions import (
@@ -82,6 +80,7 @@ from openai_proto.realtime import (
     RealtimeState,
     Rejected,
     build_realtime_url,
+    decode_server_event,
 )
 from openai_proto.realtime import (
     RealtimeConnection as _Machine,
@@ -112,9 +111,6 @@ __all__ = [
     "RealtimeConnectionManager",
     "WebSocketConnectionClosedError",
 ]
-
-
-# Typed events ----------------------------------------------------------------------------
 
 
 # Options ---------------------------------------------------------------------------------
@@ -491,7 +487,9 @@ class _ConnectionBase(Generic[_E]):
 
     def parse_event(self, data: Union[str, bytes]) -> _E:
         """A server event from the text of a message (see :meth:`recv`)."""
-        event: _E = _parse_event(self._union(), data)
+        # A new event type, or a shape its variant rejects, comes out as a generic
+        # RealtimeEvent: a new server event never breaks a session.
+        event = cast(_E, decode_server_event(data, union=self._union()))
         return event
 
     def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:

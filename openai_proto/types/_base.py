@@ -17,9 +17,11 @@ server added something. The three cases and how they are handled:
   rejects unknown tags). The decoders made by :func:`decoder_for` carry :func:`dec_hook`, which
   reads the discriminator (``type`` mostly), converts the JSON object into the matching
   variant Struct, and falls back to :class:`UnknownObject` (a ``dict`` with attribute access)
-  for tags this version does not know. Under ``TYPE_CHECKING`` the marker is the plain
-  ``Union`` of its variants. Decoding of objects without union fields (chat completion chunks,
-  for one) stays a single native ``msgspec.json.Decoder(T).decode(data)`` call.
+  for tags this version does not know. A tag the union knows is trusted: an object its variant
+  rejects is malformed (``msgspec.ValidationError``), never another variant that happens to
+  fit. Under ``TYPE_CHECKING`` the marker is the plain ``Union`` of its variants. Decoding of
+  objects without union fields (chat completion chunks, for one) stays a single native
+  ``msgspec.json.Decoder(T).decode(data)`` call.
 
 Generated modules refer to each other through :func:`lazy_module` proxies in their
 annotations; msgspec evaluates annotations on first decoder construction, so importing one
@@ -117,19 +119,24 @@ class UnionType(metaclass=_UnionMeta):
     __variants__: Tuple[Tuple[Tuple[str, ...], str], ...] = ()
     _table: Optional[Dict[str, Tuple[Any, ...]]] = None
     _members: Tuple[Any, ...] = ()
+    _untagged: Tuple[Any, ...] = ()
 
     @classmethod
     def _load(cls) -> Dict[str, Tuple[Any, ...]]:
         table: Dict[str, Tuple[Any, ...]] = {}
         members = []
+        untagged = []
         for tags, ref in cls.__variants__:
             module, _, name = ref.partition(":")
             target = getattr(importlib.import_module(module), name)
             members.append(target)
+            if not tags:
+                untagged.append(target)
             for tag in tags:
                 if target not in table.get(tag, ()):
                     table[tag] = (*table.get(tag, ()), target)
         cls._members = tuple(members)
+        cls._untagged = tuple(untagged)
         cls._table = table
         return table
 
@@ -149,44 +156,66 @@ class UnionType(metaclass=_UnionMeta):
     def _convert(cls, obj: Any, strict: bool = False) -> Any:
         """Convert a decoded JSON object into the matching variant.
 
-        A known tag picks its variant directly; without a (usable) tag the variants sharing
-        most keys with the object are tried first. An unknown tag, or nothing matching in a
-        union without tags, gives :class:`UnknownObject` (``strict``: raise instead).
+        A tag this union knows decides: only the variants registered for it are tried, then
+        the members that declare no tag (the tag cannot contradict them). If none accepts the
+        object, it is a malformed object of that kind and ``msgspec.ValidationError`` says so;
+        it is never taken for another kind that happens to fit. An unknown tag gives
+        :class:`UnknownObject` (``strict``, inside another union: only the members without a
+        tag may take it). Without a (string) tag the variants sharing most keys with the
+        object are tried in turn; if none fits, :class:`UnknownObject` (``strict``: raise).
         """
         if not isinstance(obj, dict):
             raise TypeError(f"Expected `object`, got `{type(obj).__name__}`")
         table = cls._table if cls._table is not None else cls._load()
         disc = cls.__discriminator__
         tag = obj.get(disc) if disc is not None else None
-        tagged: Tuple[Any, ...] = ()
         if isinstance(tag, str):
-            tagged = table.get(tag, ())
-            if len(tagged) == 1:
-                try:
-                    return _to(tagged[0], obj)
-                except msgspec.ValidationError:
-                    if all(t in tagged for t in cls._members):
-                        raise
-            elif not tagged and not strict:
-                return UnknownObject(obj)  # a kind of object this version does not know
-        keys = obj.keys()
-        rest = sorted(
-            (t for t in cls._members if t not in tagged or len(tagged) > 1),
-            key=lambda t: (-len(_field_names(t) & keys), len(_field_names(t))),
-        )
+            tagged = table.get(tag)
+            if tagged is None:
+                if not strict:
+                    return UnknownObject(obj)  # a kind of object this version does not know
+                tagged = ()
+            if len(tagged) == 1 and not cls._untagged:
+                candidates = tagged  # the usual case, kept short
+            else:
+                candidates = _ranked(tagged, obj) + _ranked(cls._untagged, obj)
+        else:
+            candidates = _ranked(cls._members, obj)
         error: Optional[Exception] = None
-        for target in rest:
+        for target in candidates:
             try:
                 return _to(target, obj)
             except (msgspec.ValidationError, TypeError) as exc:
                 error = error or exc
-        if strict or tagged:
+        if isinstance(tag, str):
+            if len(candidates) == 1 and _is_union(candidates[0]) and error is not None:
+                raise error  # the inner union said which of its variants rejected what
+            names = " or ".join(getattr(t, "__name__", repr(t)) for t in candidates)
+            raise msgspec.ValidationError(
+                f"Invalid {cls.__name__}: {disc}={tag!r} "
+                + (f"but the object is not a valid {names}: {error}" if error else "is unknown")
+            )
+        if strict:
             raise msgspec.ValidationError(str(error) if error else f"No variant of {cls.__name__}")
         return UnknownObject(obj)
 
 
+def _ranked(targets: Tuple[Any, ...], obj: Dict[str, Any]) -> Tuple[Any, ...]:
+    """``targets`` with those sharing most keys with ``obj`` (then the smallest) first."""
+    if len(targets) < 2:
+        return targets
+    keys = obj.keys()
+    return tuple(
+        sorted(targets, key=lambda t: (-len(_field_names(t) & keys), len(_field_names(t))))
+    )
+
+
+def _is_union(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, UnionType)
+
+
 def _to(target: Any, obj: Dict[str, Any]) -> Any:
-    if isinstance(target, type) and issubclass(target, UnionType):
+    if _is_union(target):
         return target._convert(obj, strict=True)
     return msgspec.convert(obj, target, dec_hook=dec_hook)
 

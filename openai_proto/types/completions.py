@@ -37,7 +37,7 @@ class Completion(APIObject, kw_only=True):
     """This fingerprint represents the backend configuration that the model runs with."""
     object: str
     """The object type, which is always "text_completion" Known values: ``text_completion``."""
-    usage: Union[_chat.CompletionUsage, UnsetType] = UNSET
+    usage: Union[_chat.CompletionUsage, UnsetType, None] = UNSET
     """Usage statistics for the completion request."""
 
 
@@ -106,7 +106,7 @@ class CreateCompletionRequest(APIObject, kw_only=True):
 class CreateCompletionResponseChoice(APIObject, kw_only=True):
     """The ``CreateCompletionResponseChoice`` object."""
 
-    finish_reason: str
+    finish_reason: Optional[str]
     """
     The reason the model stopped generating tokens. Known values: ``stop``, ``length``,
     ``content_filter``.

@@ -297,6 +297,101 @@ def test_top_level_union_stream_event() -> None:
         dec.decode(b'{"type":"response.output_text.delta"}')
 
 
+def test_known_tag_never_decodes_as_a_lookalike() -> None:
+    """A tag the union knows decides: an object its variant rejects is an error, not the
+    first other variant that happens to fit (``ResponseAudioDoneEvent`` takes any object
+    with a string ``type`` and a ``sequence_number``)."""
+    from openai_proto.types import ResponseAudioDoneEvent, ResponseStreamEvent, decoder_for
+
+    dec = decoder_for(ResponseStreamEvent)
+    with pytest.raises(msgspec.ValidationError) as info:
+        dec.decode(b'{"type":"response.created","sequence_number":0,"response":{}}')
+    message = str(info.value)
+    assert "type='response.created'" in message and "ResponseCreatedEvent" in message
+    assert "`$.response`" in message  # where inside the object it went wrong
+    audio = dec.decode(b'{"type":"response.audio.done","sequence_number":1}')
+    assert type(audio) is ResponseAudioDoneEvent
+
+
+def test_known_tag_in_a_nested_union_field() -> None:
+    """The same rule for a union-typed field, and through a union of unions."""
+    from openai_proto.types import beta, decode, responses
+    from openai_proto.types.responses import Response
+
+    body = {
+        **dict(id="r", object="response", created_at=1, model="m", tools=[], metadata={}),
+        **dict(tool_choice="auto", temperature=1, top_p=1, error=None, instructions=None),
+        **dict(incomplete_details=None, parallel_tool_calls=True, status="completed"),
+        "output": [{"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"}],
+    }
+    call = decode(Response, msgspec.json.encode(body)).output[0]
+    assert type(call) is responses.FunctionToolCall and call.name == "f"
+    body["output"][0]["id"] = 5  # type: ignore[index]
+    with pytest.raises(msgspec.ValidationError, match=r"type='function_call'.*FunctionToolCall"):
+        decode(Response, msgspec.json.encode(body))
+    with pytest.raises(msgspec.ValidationError, match="RunStreamEventThreadRunCreated"):
+        decode(beta.AssistantStreamEvent, b'{"event":"thread.run.created","data":{"id":1}}')
+    new = decode(beta.AssistantStreamEvent, b'{"event":"thread.run.teleported","data":{}}')
+    assert new == {"event": "thread.run.teleported", "data": {}}
+    # A tag shared by several variants tries those only.
+    item = decode(responses.InputItem, b'{"type":"message","role":"user","content":"hi"}')
+    assert type(item).__name__ == "EasyInputMessage"
+    with pytest.raises(msgspec.ValidationError, match="EasyInputMessage or Item"):
+        decode(responses.InputItem, b'{"type":"message","role":5}')
+
+
+def test_members_without_a_tag_still_take_a_known_tag() -> None:
+    """``TranscriptionCreateResponse`` is tagged on ``task``, but only its diarized variant
+    declares it: verbose JSON (which also says ``"task": "transcribe"``) is not a
+    look-alike, and untagged unions still try their variants in turn."""
+    from openai_proto.types import UnknownObject, audio, decode
+
+    segment = (
+        b'{"id":0,"seek":0,"start":0.0,"end":1.0,"text":"hi","tokens":[1],"temperature":0.0,'
+        b'"avg_logprob":-0.1,"compression_ratio":1.0,"no_speech_prob":0.0}'
+    )
+    verbose = decode(
+        audio.TranscriptionCreateResponse,
+        b'{"task":"transcribe","language":"en","duration":1.0,"text":"hi","segments":[%s]}'
+        % segment,
+    )
+    assert type(verbose) is audio.CreateTranscriptionResponseVerboseJson
+    assert verbose.segments[0].text == "hi"  # type: ignore[index]
+    plain = decode(audio.TranscriptionCreateResponse, b'{"text":"hi"}')
+    assert type(plain) is audio.CreateTranscriptionResponseJson
+    assert type(decode(audio.TranslationCreateResponse, b'{"text":"hi"}')).__name__ == (
+        "CreateTranslationResponseJson"
+    )
+    assert isinstance(decode(audio.TranslationCreateResponse, b'{"x":1}'), UnknownObject)
+
+
+def test_completion_stream_chunks_have_null_finish_reason_and_usage() -> None:
+    """Legacy Completions stream chunks carry ``"finish_reason": null`` until the last one
+    (the spec's own streaming example) and, with ``include_usage``, ``"usage": null`` until
+    the last one (the spec's stream options): the generator corrects the shared schema."""
+    from openai_proto.types import decode
+    from openai_proto.types.completions import Completion
+
+    chunk = decode(
+        Completion,
+        b'{"id":"c","object":"text_completion","created":1,"model":"m","usage":null,'
+        b'"choices":[{"index":0,"text":"hi","finish_reason":null,"logprobs":null}]}',
+    )
+    assert chunk.choices[0].finish_reason is None and chunk.choices[0].text == "hi"
+    assert chunk.usage is None
+    gen = _generator()
+    choice: Dict[str, Any] = {"properties": {"finish_reason": {"type": "string"}}}
+    usage = {"$ref": "#/components/schemas/CompletionUsage"}
+    schemas: Dict[str, Any] = {
+        "Embedding": {"properties": {"embedding": {}}},
+        "CreateCompletionResponse": {"properties": {"choices": {"items": choice}, "usage": usage}},
+    }
+    gen.patch_spec({"components": {"schemas": schemas}})
+    assert choice["properties"]["finish_reason"]["nullable"] is True
+    patched = schemas["CreateCompletionResponse"]["properties"]["usage"]
+    assert patched == {**usage, "nullable": True}
+
+
 def test_chat_chunk_is_plain_msgspec() -> None:
     """The hot path: a chunk decodes with a bare msgspec decoder (no hook involved)."""
     from openai_proto.types import ChatCompletionChunk

@@ -34,8 +34,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib
-import inspect
 import re
 import struct
 import sys
@@ -81,10 +79,6 @@ from openai_proto.types import UnionType, UnknownObject, dec_hook, decoder_for
 from openai_proto.types import webhooks as webhook_types
 from openai_proto.types.realtime import RealtimeServerEvent
 from openai_proto.webhooks import WebhookEvent, unwrap
-
-# A generated union turns a payload its tag's variant rejects into another variant that
-# fits (see test_known_bug_union_lookalike): the check is off until that is fixed.
-_KNOWN_LOOKALIKES = True
 
 #: Every stream event type of the catalogue, by its ``"module:Name"`` reference.
 STREAM_TYPES: Dict[str, Any] = {
@@ -175,8 +169,10 @@ STREAM_SEEDS: List[Tuple[str, bytes]] = [
     (
         COMPLETIONS,
         sse(
+            b'{"id":"c","object":"text_completion","created":1,"model":"m","usage":null,'
+            b'"choices":[{"index":0,"text":"h","finish_reason":null,"logprobs":null}]}',
             b'{"id":"c","object":"text_completion","created":1,"model":"m",'
-            b'"choices":[{"index":0,"text":"hi","finish_reason":"stop","logprobs":null}]}',
+            b'"choices":[{"index":0,"text":"i","finish_reason":"stop","logprobs":null}]}',
             b"[DONE]",
         ),
     ),
@@ -196,9 +192,7 @@ def typed_stream(pieces: Sequence[bytes], tp: Any, limit: Optional[int]) -> Tupl
                     obj = decode(data)
                 except (msgspec.DecodeError, RecursionError):  # -> APIResponseValidationError
                     return out, "invalid"
-                assert isinstance(obj, tp), (tp, obj)
-                if not _KNOWN_LOOKALIKES:
-                    assert is_named_variant(tp, obj), (tp, obj)
+                assert isinstance(obj, tp) and is_named_variant(tp, obj), (tp, obj)
                 out.append(obj)
     except APIError as exc:
         return out, f"api:{exc.message}:{exc.body!r}"
@@ -836,8 +830,7 @@ def test_realtime_message_over_the_limit(limit: int, excess: int, cuts: List[int
         ]
 
 
-# -- known bugs (strict: these start failing when the core is fixed; then drop the
-#    matching _KNOWN_*_ESCAPES entry and the test) ----------------------------------------
+# -- regressions found by this harness ------------------------------------------------------
 
 _DEEP = b'{"type":"x","v":' + b"[" * 1100 + b"]" * 1100 + b"}"
 
@@ -855,23 +848,37 @@ def test_webhook_too_deep_json_is_a_value_error() -> None:
         unwrap(body, signed(body), secret=SECRET, now=NOW)
 
 
-@pytest.mark.xfail(strict=True, reason="Completion.choices[].finish_reason is not nullable")
-def test_known_bug_completions_stream_chunk_with_null_finish_reason() -> None:
-    # Every legacy Completions stream chunk but the last has "finish_reason": null.
-    body = sse(
-        b'{"id":"c","object":"text_completion","created":1,"model":"m",'
-        b'"choices":[{"index":0,"text":"hi","finish_reason":null,"logprobs":null}]}'
+def test_completions_stream_chunks_with_null_finish_reason_and_usage() -> None:
+    # Every legacy Completions stream chunk but the last has "finish_reason": null (and,
+    # with include_usage, "usage": null); the spec's schema said a required string (and a
+    # usage object), so a real stream failed on its first chunk.
+    chunk = (
+        b'{"id":"c","object":"text_completion","created":1,"model":"m","usage":null,'
+        b'"choices":[{"index":0,"text":"%s","finish_reason":%s,"logprobs":null}]}'
     )
+    usage = b'{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}'
+    last = b'{"id":"c","object":"text_completion","created":1,"model":"m","choices":[],"usage":'
+    body = sse(chunk % (b"hi", b"null"), chunk % (b"!", b'"stop"'), last + usage + b"}", b"[DONE]")
     objs, end = typed_stream([body], STREAM_TYPES[COMPLETIONS], None)
-    assert end == "" and len(objs) == 1
+    assert end == ""
+    assert [(o.choices[0].text, o.choices[0].finish_reason) for o in objs[:2]] == [
+        ("hi", None),
+        ("!", "stop"),
+    ]
+    assert [o.usage is None for o in objs] == [True, True, False]
+    assert objs[2].usage.total_tokens == 3
 
 
-@pytest.mark.xfail(strict=True, reason="a known tag falls through to a look-alike variant")
-def test_known_bug_union_lookalike() -> None:
-    # "response.created" whose response does not fit comes out as ResponseAudioDoneEvent.
-    body = sse(b'{"type":"response.created","sequence_number":0,"response":{}}')
-    objs, end = typed_stream([body], STREAM_TYPES[RESPONSES], None)
-    assert end == "invalid" or all(is_named_variant(STREAM_TYPES[RESPONSES], o) for o in objs)
+def test_known_tag_never_falls_through_to_a_lookalike() -> None:
+    # "response.created" whose response does not fit used to come out as
+    # ResponseAudioDoneEvent (the first variant that fits): now the stream's payload is
+    # invalid, and the events before it are kept.
+    good = b'{"type":"response.audio.done","sequence_number":0}'
+    bad = b'{"type":"response.created","sequence_number":1,"response":{}}'
+    objs, end = typed_stream([sse(good, bad)], STREAM_TYPES[RESPONSES], None)
+    assert end == "invalid" and [type(o).__name__ for o in objs] == ["ResponseAudioDoneEvent"]
+    with pytest.raises(msgspec.ValidationError, match=r"type='response\.created'"):
+        decoder_for(STREAM_TYPES[RESPONSES]).decode(bad)
 
 
 # -- atheris --------------------------------------------------------------------------------
@@ -922,39 +929,18 @@ def test_atheris_entry_point() -> None:
         fuzz_one_input(seed)
 
 
-def _instrument(atheris: Any) -> None:
-    """Coverage for the decoders only (instrument_all() would also walk hypothesis)."""
-    names = [
-        "openai_proto.sse",
-        "openai_proto._streaming",
-        "openai_proto.realtime",
-        "openai_proto.webhooks",
-        "openai_proto._structured",
-        "openai_proto.types._base",
-    ]
-    for name in names:
-        module = sys.modules[name]
-        for obj in list(vars(module).values()):
-            if getattr(obj, "__module__", None) != name:
-                continue
-            members = list(vars(obj).values()) if isinstance(obj, type) else [obj]
-            for member in members:
-                if isinstance(member, (property, classmethod, staticmethod)):
-                    member = getattr(member, "fget", None) or getattr(member, "__func__", None)
-                if inspect.isfunction(member):
-                    atheris.instrument_func(member)
-
-
-def main() -> None:
-    try:
-        atheris = importlib.import_module("atheris")
-    except ImportError:
-        print("atheris is not installed: nothing to do (pip install atheris)")
-        return
-    _instrument(atheris)
-    atheris.Setup(sys.argv, fuzz_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    main()
+    from _atheris import campaign
+
+    campaign(
+        fuzz_one_input,
+        [
+            "openai_proto.sse",
+            "openai_proto._streaming",
+            "openai_proto.realtime",
+            "openai_proto.webhooks",
+            "openai_proto._structured",
+            "openai_proto.types._base",
+        ],
+        (),
+    )
