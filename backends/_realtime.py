@@ -63,7 +63,7 @@ from openai_proto._exceptions import (
 from openai_proto._headers import Headers
 from openai_proto._http11 import NEED_DATA
 from openai_proto._request import USER_AGENT
-from openai_proto._types import NotGiven, Omit, Query, omit
+from openai_proto._types import NotGiven, Omit, Query, is_given, omit
 from openai_proto.realtime import (
     DEFAULT_MAX_MESSAGE_SIZE,
     BinaryMessage,
@@ -711,10 +711,6 @@ async def _connect(
 # Connections -------------------------------------------------------------------------------
 
 
-def _given(value: object) -> bool:
-    return not isinstance(value, (Omit, NotGiven))
-
-
 _E = TypeVar("_E")
 
 
@@ -753,7 +749,7 @@ class _ConnectionBase(Generic[_E]):
         as ``RealtimeClientEventSessionUpdate`` (unset fields left out)."""
         obj: object = event
         if isinstance(event, Mapping):
-            obj = {key: value for key, value in event.items() if _given(value)}
+            obj = {key: value for key, value in event.items() if is_given(value)}
         await self._socket.write(lambda: self._socket._ws.send_json(obj))
 
     async def send_raw(self, data: Union[bytes, str]) -> None:
@@ -791,7 +787,7 @@ class _Part:
 
     async def _send(self, event_type: str, fields: Mapping[str, object]) -> None:
         event: Dict[str, object] = {"type": event_type}
-        event.update((key, value) for key, value in fields.items() if _given(value))
+        event.update((key, value) for key, value in fields.items() if is_given(value))
         await self._connection.send(event)
 
 

@@ -51,7 +51,6 @@ from backends._realtime import _E as _E
 from backends._realtime import _NO_EFFECT as _NO_EFFECT
 from backends._realtime import _OK_CODES as _OK_CODES
 from backends._realtime import _READ_SIZE as _READ_SIZE
-from backends._realtime import _given as _given
 from backends._realtime import _handshake_headers as _handshake_headers
 from backends._realtime import _HandshakeResponse as _HandshakeResponse
 from backends._realtime import _optional as _optional
@@ -69,7 +68,7 @@ from openai_proto._exceptions import (
     make_status_error,
 )
 from openai_proto._http11 import NEED_DATA
-from openai_proto._types import Omit, Query, omit
+from openai_proto._types import Omit, Query, is_given, omit
 from openai_proto.realtime import (
     BinaryMessage,
     Closed,
@@ -497,7 +496,7 @@ class _ConnectionBase(Generic[_E]):
         as ``RealtimeClientEventSessionUpdate`` (unset fields left out)."""
         obj: object = event
         if isinstance(event, Mapping):
-            obj = {key: value for key, value in event.items() if _given(value)}
+            obj = {key: value for key, value in event.items() if is_given(value)}
         self._socket.write(lambda: self._socket._ws.send_json(obj))
 
     def send_raw(self, data: Union[bytes, str]) -> None:
@@ -535,7 +534,7 @@ class _Part:
 
     def _send(self, event_type: str, fields: Mapping[str, object]) -> None:
         event: Dict[str, object] = {"type": event_type}
-        event.update((key, value) for key, value in fields.items() if _given(value))
+        event.update((key, value) for key, value in fields.items() if is_given(value))
         self._connection.send(event)
 
 
