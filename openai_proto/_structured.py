@@ -41,6 +41,7 @@ from ._exceptions import (
     LocalProtocolError,
     RemoteProtocolError,
 )
+from ._partial_json import PartialJSON, PartialJSONError
 from .types import chat as _chat
 from .types import responses as _resp
 from .types._base import dec_hook
@@ -402,8 +403,11 @@ class ChunkEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ContentDeltaEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """New message content; ``snapshot`` is the content so far. ``parsed`` is the decoded
-    document once the snapshot is complete JSON (no partial parsing), else ``None``."""
+    """New message content; ``snapshot`` is the content so far. With a ``response_format``
+    type, ``parsed`` is the snapshot read as partial JSON (plain ``dict``/``list`` values;
+    unfinished strings, literals and members left out, as the official SDK's
+    ``jiter.from_json(..., partial_mode=True)``): ``None`` while the snapshot is blank, no
+    longer updated once a refusal started. ``content.done`` carries the typed value."""
 
     type: Literal["content.delta"] = "content.delta"
 
@@ -439,7 +443,9 @@ class RefusalDoneEvent(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FunctionToolCallArgumentsDeltaEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """New arguments of the tool call at ``index``; ``arguments`` is the text so far."""
+    """New arguments of the tool call at ``index``; ``arguments`` is the text so far and,
+    for a strict input tool, ``parsed_arguments`` that text read as partial JSON (as
+    :class:`ContentDeltaEvent`'s ``parsed``)."""
 
     type: Literal["tool_calls.function.arguments.delta"] = "tool_calls.function.arguments.delta"
 
@@ -511,14 +517,17 @@ ChatCompletionStreamEvent = Union[
 
 
 class _ChoiceDone:
-    """Which done events one choice has emitted (each fires once)."""
+    """Which done events one choice has emitted (each fires once), and the partial-JSON
+    readers of its content and tool-call arguments until then."""
 
     __slots__ = (
         "content",
+        "content_reader",
         "current_tool",
         "logprobs_content",
         "logprobs_refusal",
         "refusal",
+        "tool_readers",
         "tools",
     )
 
@@ -529,6 +538,8 @@ class _ChoiceDone:
         self.logprobs_refusal = False
         self.tools: Set[int] = set()
         self.current_tool: Optional[int] = None
+        self.content_reader: Optional[PartialJSON] = None
+        self.tool_readers: Dict[int, PartialJSON] = {}
 
 
 def _given(value: Any) -> bool:
@@ -541,6 +552,11 @@ class ChatCompletionStreamState:
     and ``logprobs.*`` (``.done`` when the choice finishes or the next tool call starts).
 
     Pass the request's ``response_format`` (a type, to get ``parsed``) and ``tools``.
+    While content or strict tool arguments arrive, ``message.parsed`` /
+    ``function.parsed_arguments`` hold the partial JSON read so far (one incremental
+    :class:`~openai_proto._partial_json.PartialJSON` each: every character is read once);
+    the ``.done`` events replace them with the values in the requested types. Content that
+    cannot be JSON raises :class:`APIResponseValidationError` as soon as it shows.
     """
 
     def __init__(
@@ -574,12 +590,17 @@ class ChatCompletionStreamState:
             snap = snapshot.choices[choice.index]
             message = snap.message
             delta = choice.delta
+            state = self._done.setdefault(choice.index, _ChoiceDone())
+            if isinstance(delta.content, str) and delta.content:
+                self._partial_content(state, message, delta.content)
+            if isinstance(delta.tool_calls, list):
+                self._partial_arguments(state, message, delta.tool_calls)
             if _given(delta.content) and message.content is not None:
                 events.append(
                     ContentDeltaEvent(
                         delta=delta.content,  # type: ignore[arg-type]
                         snapshot=message.content,
-                        parsed=self._try_parse(message.content),
+                        parsed=message.parsed,
                     )
                 )
             if _given(delta.refusal) and message.refusal is not None:
@@ -601,6 +622,7 @@ class ChatCompletionStreamState:
                                 name=call.function.name,
                                 index=call_delta.index,
                                 arguments=call.function.arguments,
+                                parsed_arguments=call.function.parsed_arguments,
                                 arguments_delta=piece if isinstance(piece, str) else "",
                             )
                         )
@@ -624,13 +646,59 @@ class ChatCompletionStreamState:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _try_parse(self, content: str) -> Any:
-        if not is_format_type(self._response_format):
-            return None
-        try:
-            return parse_content(self._response_format, content)
-        except APIResponseValidationError:
-            return None
+    def _partial_content(
+        self, state: _ChoiceDone, message: ParsedChatCompletionMessage[Any], piece: str
+    ) -> None:
+        """``message.parsed`` after new content ``piece``: the official SDK's rule (a
+        rich format, no refusal, a non-blank snapshot), read incrementally."""
+        if state.content or message.refusal or not is_format_type(self._response_format):
+            return
+        reader = state.content_reader
+        content = message.content or ""
+        if reader is None:
+            if not content.lstrip():
+                return
+            reader = state.content_reader = PartialJSON()
+            piece = content  # the first non-blank piece: read everything so far
+        message.parsed = _read_partial(reader, piece, content, "content")
+
+    def _partial_arguments(
+        self,
+        state: _ChoiceDone,
+        message: ParsedChatCompletionMessage[Any],
+        deltas: List[_chat.ChoiceDeltaToolCall],
+    ) -> None:
+        """Each strict call's ``function.parsed_arguments`` after new argument text."""
+        calls = message.tool_calls
+        if not isinstance(calls, list):
+            return
+        for d in deltas:
+            call = calls[d.index]
+            if not isinstance(call, ParsedFunctionToolCall) or d.index in state.tools:
+                continue
+            fn = call.function
+            reader = state.tool_readers.get(d.index)
+            if reader is None:
+                if not fn.arguments.lstrip() or not self._strict_tool(fn.name):
+                    continue
+                reader = state.tool_readers[d.index] = PartialJSON()
+                piece = fn.arguments  # read everything so far
+            else:
+                f = d.function
+                text = (
+                    f.arguments
+                    if isinstance(f, _chat.ChatCompletionMessageToolCallChunkFunction)
+                    else None
+                )
+                piece = text if isinstance(text, str) else ""
+            fn.parsed_arguments = _read_partial(reader, piece, fn.arguments, "tool arguments")
+
+    def _strict_tool(self, name: str) -> bool:
+        for tool in self._tools:
+            function = tool.get("function") if isinstance(tool, Mapping) else None
+            if isinstance(function, Mapping) and function.get("name") == name:
+                return bool(function.get("strict"))
+        return False
 
     def _accumulate(self, chunk: _chat.ChatCompletionChunk) -> ParsedChatCompletion[Any]:
         snapshot = self._snapshot
@@ -748,6 +816,7 @@ class ChatCompletionStreamState:
         message = snap.message
         if message.content and not state.content:
             state.content = True
+            state.content_reader = None
             parsed = None
             if is_format_type(self._response_format) and not message.refusal:
                 parsed = parse_content(self._response_format, message.content)
@@ -775,6 +844,7 @@ class ChatCompletionStreamState:
         if index in state.tools or not isinstance(snap.message.tool_calls, list):
             return
         state.tools.add(index)
+        state.tool_readers.pop(index, None)
         call = snap.message.tool_calls[index]
         if isinstance(call, ParsedFunctionToolCall):
             fn = call.function
@@ -787,6 +857,19 @@ class ChatCompletionStreamState:
                     parsed_arguments=fn.parsed_arguments,
                 )
             )
+
+
+def _read_partial(reader: PartialJSON, piece: str, text: str, what: str) -> Any:
+    """Feed ``piece`` to ``reader``; its value. Text that cannot be JSON is content that
+    does not fit: :class:`APIResponseValidationError` (with the text as ``body``), as the
+    final parse would raise."""
+    try:
+        reader.feed(piece)
+        return reader.value()
+    except PartialJSONError as exc:
+        raise APIResponseValidationError(
+            None, text, message=f"Could not read the streamed {what} as JSON: {exc}"
+        ) from exc
 
 
 # -- Responses ----------------------------------------------------------------------------
