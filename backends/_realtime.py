@@ -25,6 +25,7 @@ limit (over-size message, invalid UTF-8: the core sends Close 1009 / 1007 first)
 
 from __future__ import annotations
 
+import inspect
 import logging
 import socket
 import sys
@@ -41,11 +42,13 @@ from typing import (
     List,
     Mapping,
     Optional,
+    Protocol,
     Tuple,
     Type,
     TypeVar,
     Union,
     cast,
+    overload,
 )
 from urllib.parse import urlsplit
 
@@ -55,6 +58,7 @@ from openai_proto._config import Origin
 from openai_proto._exceptions import (
     APIConnectionError,
     APITimeoutError,
+    OpenAIError,
     ProtocolError,
     RemoteProtocolError,
     WebSocketConnectionClosedError,
@@ -62,6 +66,16 @@ from openai_proto._exceptions import (
 )
 from openai_proto._headers import Headers
 from openai_proto._http11 import NEED_DATA
+from openai_proto._reconnect import (
+    DEFAULT_MAX_QUEUE_SIZE,
+    EventHandlers,
+    ReconnectingEvent,
+    ReconnectingOverrides,
+    ReconnectPolicy,
+    SendQueue,
+    apply_overrides,
+    is_progress,
+)
 from openai_proto._request import USER_AGENT
 from openai_proto._types import NotGiven, Omit, Query, is_given, omit
 from openai_proto.realtime import (
@@ -76,6 +90,7 @@ from openai_proto.realtime import (
     Rejected,
     build_realtime_url,
     decode_server_event,
+    encode_client_event,
 )
 from openai_proto.realtime import (
     RealtimeConnection as _Machine,
@@ -110,6 +125,8 @@ __all__ = [
     "AsyncRealtime",
     "AsyncRealtimeConnection",
     "AsyncRealtimeConnectionManager",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
     "WebSocketConnectionClosedError",
 ]
 
@@ -362,6 +379,11 @@ class _WebSocket:
     def done(self) -> bool:
         return self._final is not None or self._error is not None
 
+    @property
+    def writable(self) -> bool:
+        """Whether a message can still go out (:meth:`write` raises otherwise)."""
+        return not self.done and self._lost is None and self._ws.state is RealtimeState.OPEN
+
     async def message(self) -> Union[Message, BinaryMessage]:
         """The next complete message; raises once the connection is over."""
         if self.done:
@@ -382,7 +404,7 @@ class _WebSocket:
     async def write(self, produce: Callable[[], bytes]) -> None:
         """Take bytes from the machine and write them, under the write lock so frames of
         concurrent senders never interleave."""
-        if self.done or self._lost is not None or self._ws.state is not RealtimeState.OPEN:
+        if not self.writable:
             raise self.closed_error()
         await self._write_lock.acquire(None)
         try:
@@ -713,12 +735,54 @@ async def _connect(
 
 _E = TypeVar("_E")
 
+#: ``on_reconnecting``: told about each attempt, may return overrides or ``abort``.
+OnReconnecting = Callable[[ReconnectingEvent], Optional[ReconnectingOverrides]]
+_Query = Mapping[str, Any]
+_HeaderMap = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Reconnect:
+    """How a connection opens its successor: the core's policy, the user's callback, a
+    handshake with given ``extra_query`` / ``extra_headers``, and the driver's sleep."""
+
+    policy: ReconnectPolicy
+    on_reconnecting: OnReconnecting
+    connect: Callable[[_Query, _HeaderMap], Awaitable[_WebSocket]]
+    backend: AsyncBackend
+    rng: Callable[[], float]
+
 
 class _ConnectionBase(Generic[_E]):
-    """What the GA and beta connections share; see :class:`AsyncRealtimeConnection`."""
+    """What the GA and beta connections share; see :class:`AsyncRealtimeConnection`.
 
-    def __init__(self, socket: _WebSocket) -> None:
+    With ``reconnect`` (GA ``connect(on_reconnecting=...)``), a reader that meets the end
+    of the connection with a recoverable close code opens a new one as the core's
+    :class:`~openai_proto._reconnect.ReconnectPolicy` decides; messages sent meanwhile
+    wait in ``queue`` and go out first, in order, on the new connection.
+    """
+
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
         self._socket = socket
+        self._queue = queue if queue is not None else SendQueue()
+        self._reconnect_with = reconnect
+        self._reconnect_lock: Optional[AsyncSemaphore] = (
+            reconnect.backend.semaphore(1) if reconnect is not None else None
+        )
+        self._extra_query: _Query = dict(extra_query or {})
+        self._extra_headers: _HeaderMap = dict(extra_headers or {})
+        self._attempt = 0  # reconnection attempts since the server last sent an event
+        self._reconnecting = False
+        self._closing = False  # close() was called: never reconnect again
+        self._gave_up = False
 
     def _union(self) -> Any:
         raise NotImplementedError
@@ -727,15 +791,32 @@ class _ConnectionBase(Generic[_E]):
         """The next server event, typed (a generic
         :class:`~openai_proto.realtime.RealtimeEvent` for a type this version does not
         know). Raises :class:`WebSocketConnectionClosedError` once the connection is
-        closed. Cancelling it loses nothing."""
+        closed (and cannot be reopened). Cancelling it loses nothing."""
         return self.parse_event(await self.recv_bytes())
 
     async def recv_bytes(self) -> bytes:
         """The next message as bytes (a text message as its UTF-8 encoding)."""
-        message = await self._socket.message()
-        if isinstance(message, Message):
-            return message.data.encode("utf-8")
-        return message.data
+        while True:
+            socket_ = self._socket
+            try:
+                message = await socket_.message()
+            except WebSocketConnectionClosedError as exc:
+                if await self._reconnect(socket_, exc):
+                    continue
+                unsent = self._queue.drain()
+                if not unsent:
+                    raise
+                raise WebSocketConnectionClosedError(
+                    "WebSocket connection closed with unsent messages",
+                    code=exc.code,
+                    reason=exc.reason,
+                    unsent_messages=unsent,
+                ) from exc
+            if self._attempt and is_progress(message.data):
+                self._attempt = 0  # the new connection works: a later failure starts over
+            if isinstance(message, Message):
+                return message.data.encode("utf-8")
+            return message.data
 
     def parse_event(self, data: Union[str, bytes]) -> _E:
         """A server event from the text of a message (see :meth:`recv`)."""
@@ -746,23 +827,22 @@ class _ConnectionBase(Generic[_E]):
 
     async def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:
         """Send one client event: a dict (``omit`` members left out) or a typed event such
-        as ``RealtimeClientEventSessionUpdate`` (unset fields left out)."""
+        as ``RealtimeClientEventSessionUpdate`` (unset fields left out). While the
+        connection is being re-established it is queued (see ``max_queue_size``)."""
         obj: object = event
         if isinstance(event, Mapping):
             obj = {key: value for key, value in event.items() if is_given(value)}
-        await self._socket.write(lambda: self._socket._ws.send_json(obj))
+        await self._send(encode_client_event(obj))
 
     async def send_raw(self, data: Union[bytes, str]) -> None:
         """Send a text message (``str``) or a binary message (``bytes``) as given."""
-        if isinstance(data, str):
-            text = data
-            await self._socket.write(lambda: self._socket._ws.send_text(text))
-        else:
-            payload = bytes(data)
-            await self._socket.write(lambda: self._socket._ws.send_bytes(payload))
+        await self._send(data if isinstance(data, str) else bytes(data))
 
     async def close(self, *, code: int = 1000, reason: str = "") -> None:
-        """Close the connection (closing handshake, bounded by ``close_timeout``)."""
+        """Close the connection (closing handshake, bounded by ``close_timeout``). It is
+        final: no reconnection follows, and messages still queued are reported by the
+        reader's :class:`WebSocketConnectionClosedError` (``unsent_messages``)."""
+        self._closing = True
         await self._socket.close(code, reason)
 
     def __aiter__(self) -> _ConnectionBase[_E]:
@@ -770,13 +850,122 @@ class _ConnectionBase(Generic[_E]):
 
     async def __anext__(self) -> _E:
         """Events until the connection closes: a normal close (1000, 1001, no code) ends
-        the loop, any other end raises :class:`WebSocketConnectionClosedError`."""
+        the loop, unless messages were left unsent; any other end raises
+        :class:`WebSocketConnectionClosedError`."""
         try:
             return await self.recv()
         except WebSocketConnectionClosedError as exc:
-            if exc.code in _OK_CODES:
+            if exc.code in _OK_CODES and not exc.unsent_frames:
                 raise StopAsyncIteration from None
             raise
+
+    # -- sending through the queue ------------------------------------------------------
+    async def _send(self, data: Union[str, bytes]) -> None:
+        if not self._closing:
+            if self._reconnecting:
+                self._queue.put(data)  # the reconnecting reader sends it first thing
+                return
+            if self._queue:  # older messages wait: keep the order
+                self._queue.put(data)
+                await self._flush()
+                return
+        await self._write(self._socket, data)
+
+    async def _flush(self) -> None:
+        """Send the queued messages, oldest first, on the current connection. A message
+        whose write fails is not queued again (the SDK's rule: it may have gone out)."""
+        while self._queue and not self._closing:
+            socket_ = self._socket
+            if not socket_.writable:
+                raise socket_.closed_error()
+            await self._write(socket_, self._queue.pop())
+
+    @staticmethod
+    async def _write(socket_: _WebSocket, data: Union[str, bytes]) -> None:
+        if isinstance(data, str):
+            await socket_.write(lambda: socket_._ws.send_text(data))
+        else:
+            await socket_.write(lambda: socket_._ws.send_bytes(data))
+
+    # -- reconnection -------------------------------------------------------------------
+    async def _reconnect(self, failed: _WebSocket, exc: WebSocketConnectionClosedError) -> bool:
+        """After ``failed`` ended with ``exc``: ``True`` once a new connection is open (or
+        another reader opened one), ``False`` to report the end."""
+        settings, lock = self._reconnect_with, self._reconnect_lock
+        if settings is None or lock is None or self._closing or self._gave_up:
+            return False
+        await lock.acquire(None)
+        try:
+            if self._socket is not failed:
+                return True
+            if self._closing or self._gave_up:
+                return False
+            self._reconnecting = True
+            try:
+                reopened = await self._reconnect_loop(settings, exc.code)
+            finally:
+                self._reconnecting = False
+            if not reopened:
+                self._gave_up = True
+            return reopened
+        finally:
+            lock.release()
+
+    async def _reconnect_loop(self, settings: _Reconnect, code: int) -> bool:
+        while True:
+            decision = settings.policy.decide(
+                self._attempt + 1, close_code=code, random=settings.rng()
+            )
+            if not decision.reconnect:
+                log.info("Realtime connection closed (code %d): %s", code, decision.reason)
+                return False
+            self._attempt = attempt = decision.attempt
+            event = ReconnectingEvent(
+                attempt=attempt,
+                max_attempts=settings.policy.max_retries,
+                delay=decision.delay,
+                close_code=code,
+                extra_query=self._extra_query,
+                extra_headers=self._extra_headers,
+            )
+            try:
+                result = settings.on_reconnecting(event)
+            except Exception:
+                log.warning("on_reconnecting raised: not reconnecting", exc_info=True)
+                return False
+            handshake = apply_overrides(
+                result, extra_query=self._extra_query, extra_headers=self._extra_headers
+            )
+            if handshake is None:
+                log.info("Realtime reconnection aborted by on_reconnecting")
+                return False
+            self._extra_query, self._extra_headers = handshake
+            log.info(
+                "Reconnecting to the Realtime API (attempt %d/%d) in %.3f s (%s)",
+                attempt,
+                settings.policy.max_retries,
+                decision.delay,
+                decision.reason,
+            )
+            await settings.backend.sleep(decision.delay)
+            if self._closing:
+                return False
+            try:
+                socket_ = await settings.connect(self._extra_query, self._extra_headers)
+            except OpenAIError as err:
+                log.info("Realtime reconnection attempt %d failed: %s", attempt, err)
+                continue
+            if self._closing:  # close() ran during the handshake: it owns the end
+                await socket_.close(1000, "")
+                return False
+            self._socket = socket_
+            try:
+                await self._flush()
+            except WebSocketConnectionClosedError as err:
+                code = err.code  # the new connection ended too: decide on its code
+                continue
+            log.info("Reconnected to the Realtime API")
+            return True
 
 
 class _Part:
@@ -894,12 +1083,95 @@ else:
     _GAConnection = _BetaConnection = _ConnectionBase
 
 
-class AsyncRealtimeConnection(_GAConnection):
-    """A live Realtime connection: ``send`` / ``recv`` / ``async for`` / ``close``, plus one
-    helper per client event (``session.update``, ``response.create`` ...)."""
+_H = TypeVar("_H", bound=Callable[..., Any])
+_Self = TypeVar("_Self", bound="_HandlerMethods")
 
-    def __init__(self, socket: _WebSocket) -> None:
-        super().__init__(socket)
+
+class _Decorator(Protocol):
+    """What ``on(event_type)`` / ``once(event_type)`` return: registers and returns ``fn``."""
+
+    def __call__(self, fn: _H) -> _H: ...
+
+
+class _HandlerMethods:
+    """``on`` / ``off`` / ``once`` over an :class:`~openai_proto._reconnect.EventHandlers`
+    (the SDK's registration rules: a handler may be given or the method used as a
+    decorator; the type ``"event"`` sees every event)."""
+
+    _handlers: EventHandlers
+
+    @overload
+    def on(self: _Self, event_type: str, handler: Callable[..., Any]) -> _Self: ...
+    @overload
+    def on(self, event_type: str, handler: None = None) -> _Decorator: ...
+    def on(
+        self, event_type: str, handler: Optional[Callable[..., Any]] = None
+    ) -> Union[Any, _Decorator]:
+        """Call ``handler`` for every event of ``event_type`` during
+        ``dispatch_events()`` (``"event"``: every event). Returns ``self`` for chaining;
+        without ``handler`` it is a decorator. Adding a handler twice calls it twice."""
+        if handler is not None:
+            self._handlers.add(event_type, handler)
+            return self
+
+        def decorator(fn: _H) -> _H:
+            self._handlers.add(event_type, fn)
+            return fn
+
+        return decorator
+
+    def off(self: _Self, event_type: str, handler: Callable[..., Any]) -> _Self:
+        """Remove one registration of ``handler`` for ``event_type`` (none: no effect)."""
+        self._handlers.remove(event_type, handler)
+        return self
+
+    @overload
+    def once(self: _Self, event_type: str, handler: Callable[..., Any]) -> _Self: ...
+    @overload
+    def once(self, event_type: str, handler: None = None) -> _Decorator: ...
+    def once(
+        self, event_type: str, handler: Optional[Callable[..., Any]] = None
+    ) -> Union[Any, _Decorator]:
+        """Like :meth:`on`, for the next event of ``event_type`` only."""
+        if handler is not None:
+            self._handlers.add(event_type, handler, once=True)
+            return self
+
+        def decorator(fn: _H) -> _H:
+            self._handlers.add(event_type, fn, once=True)
+            return fn
+
+        return decorator
+
+
+# unasync: async-only
+async def _maybe_await(result: object) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
+class AsyncRealtimeConnection(_GAConnection, _HandlerMethods):
+    """A live Realtime connection: ``send`` / ``recv`` / ``async for`` / ``close``, one
+    helper per client event (``session.update``, ``response.create`` ...), and event
+    handlers (``on`` / ``off`` / ``once`` with ``dispatch_events()``)."""
+
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
+        super().__init__(
+            socket,
+            queue=queue,
+            reconnect=reconnect,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+        )
+        self._handlers = EventHandlers()
         self.session = AsyncRealtimeSessionResource(self)
         self.response = AsyncRealtimeResponseResource(self)
         self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
@@ -911,12 +1183,33 @@ class AsyncRealtimeConnection(_GAConnection):
 
         return RealtimeServerEvent
 
+    async def dispatch_events(self) -> None:
+        """Receive events until the connection ends (as ``async for``, reconnecting when
+        configured) and call the handlers of each: its type's, then ``"event"``'s. A
+        handler is a plain function, or on the asyncio / trio client also a coroutine
+        function. An ``error`` event that no handler takes raises
+        :class:`~openai_proto.OpenAIError`."""
+        async for event in self:
+            event_type = getattr(event, "type", "")
+            for handler in self._handlers.handlers_for(event_type, event):
+                # unasync: sync=handler(event)
+                await _maybe_await(handler(event))
+
 
 class AsyncBetaRealtimeConnection(_BetaConnection):
-    """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``)."""
+    """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``). As in the SDK, the
+    beta API has no reconnection and no event handlers."""
 
-    def __init__(self, socket: _WebSocket) -> None:
-        super().__init__(socket)
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
+        super().__init__(socket, queue=queue)
         self.session = AsyncRealtimeSessionResource(self)
         self.response = AsyncRealtimeResponseResource(self)
         self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
@@ -933,9 +1226,13 @@ class AsyncBetaRealtimeConnection(_BetaConnection):
 _C = TypeVar("_C", bound=_ConnectionBase[Any])
 
 
-class AsyncRealtimeConnectionManager(Generic[_C]):
+class AsyncRealtimeConnectionManager(_HandlerMethods, Generic[_C]):
     """``async with client.realtime.connect(...) as connection:``; or
-    ``connection = await client.realtime.connect(...).enter()`` and close it yourself."""
+    ``connection = await client.realtime.connect(...).enter()`` and close it yourself.
+
+    Before entering, :meth:`send` queues client events (they go out first once the
+    connection opens) and ``on`` / ``off`` / ``once`` register handlers, which move to
+    the connection on entering."""
 
     def __init__(
         self,
@@ -948,6 +1245,11 @@ class AsyncRealtimeConnectionManager(Generic[_C]):
         extra_query: Optional[Query],
         extra_headers: Optional[Mapping[str, Union[str, Omit]]],
         websocket_connection_options: Optional[Mapping[str, Any]],
+        on_reconnecting: Optional[OnReconnecting] = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
     ) -> None:
         self._client = client
         self._connection_class = connection_class
@@ -957,20 +1259,69 @@ class AsyncRealtimeConnectionManager(Generic[_C]):
         self._extra_query = extra_query
         self._extra_headers = extra_headers
         self._options = websocket_connection_options
+        self._on_reconnecting = on_reconnecting
+        # Checked now, so a bad value fails at the call rather than at the first drop.
+        self._policy = ReconnectPolicy(
+            max_retries=max_retries, initial_delay=initial_delay, max_delay=max_delay
+        )
+        self._queue = SendQueue(max_queue_size)
+        self._handlers = EventHandlers()
         self._connection: Optional[_C] = None
 
-    async def __aenter__(self) -> _C:
-        socket_ = await _connect(
+    def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:
+        """Queue a client event to be sent as soon as the connection opens (before any
+        other); :class:`~openai_proto.WebSocketQueueFullError` past ``max_queue_size``."""
+        obj: object = event
+        if isinstance(event, Mapping):
+            obj = {key: value for key, value in event.items() if is_given(value)}
+        self._queue.put(encode_client_event(obj))
+
+    async def _open(self, extra_query: _Query, extra_headers: _HeaderMap) -> _WebSocket:
+        return await _connect(
             self._client,
             beta=self._beta_api,
             model=self._model,
             call_id=self._call_id,
-            extra_query=self._extra_query,
-            extra_headers=self._extra_headers,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
             options=self._options,
         )
-        self._connection = self._connection_class(socket_)
-        return self._connection
+
+    async def __aenter__(self) -> _C:
+        if self._beta_api and self._handlers:
+            raise TypeError("event handlers (on / once) need client.realtime.connect()")
+        socket_ = await self._open(self._extra_query or {}, self._extra_headers or {})
+        reconnect: Optional[_Reconnect] = None
+        if self._on_reconnecting is not None and not self._beta_api:
+            reconnect = _Reconnect(
+                policy=self._policy,
+                on_reconnecting=self._on_reconnecting,
+                connect=self._open,
+                backend=self._client.http_client.backend,
+                rng=self._client._engine._rng,
+            )
+        connection = self._connection_class(
+            socket_,
+            queue=self._queue,
+            reconnect=reconnect,
+            extra_query=self._extra_query,
+            extra_headers=self._extra_headers,
+        )
+        handlers = getattr(connection, "_handlers", None)
+        if isinstance(handlers, EventHandlers):
+            self._handlers.merge_into(handlers)
+        self._connection = connection
+        try:
+            await connection._flush()
+        except WebSocketConnectionClosedError:
+            # Already gone: the messages left stay queued for a reconnection, or come
+            # back in the reader's error (unsent_messages), as in the SDK.
+            log.warning("Realtime connection closed before the queued messages went out")
+        except BaseException:
+            await socket_.close(1000, "")
+            self._connection = None
+            raise
+        return connection
 
     enter = __aenter__
 
@@ -1002,6 +1353,11 @@ class AsyncRealtime(_GeneratedRealtime):
         extra_query: Optional[Query] = None,
         extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
         websocket_connection_options: Optional[Mapping[str, Any]] = None,
+        on_reconnecting: Optional[OnReconnecting] = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
     ) -> AsyncRealtimeConnectionManager[AsyncRealtimeConnection]:
         """Open a Realtime WebSocket session for ``model`` (or join the call ``call_id``).
 
@@ -1009,6 +1365,14 @@ class AsyncRealtime(_GeneratedRealtime):
         ``None``: no limit), ``subprotocols``, ``open_timeout`` (10 s), ``close_timeout``
         (10 s), ``ping_interval`` / ``ping_timeout`` (20 s each; ``None``: no keepalive);
         ``compression``, ``max_queue`` and ``write_limit`` are accepted without effect.
+
+        With ``on_reconnecting``, a connection that ends with a recoverable close code
+        (1001, 1005, 1006, 1011, 1012, 1013, 1015) is opened again, up to ``max_retries``
+        times in a row, after ``min(initial_delay * 2**(n-1), max_delay)`` seconds less up
+        to 25 % of jitter; the callback gets a :class:`ReconnectingEvent` before each
+        attempt and may return :class:`ReconnectingOverrides` (``extra_query``,
+        ``extra_headers``, ``abort``). Messages sent meanwhile are queued, up to
+        ``max_queue_size`` bytes (:class:`~openai_proto.WebSocketQueueFullError`).
         """
         return AsyncRealtimeConnectionManager(
             client=self._client,
@@ -1019,6 +1383,11 @@ class AsyncRealtime(_GeneratedRealtime):
             extra_query=extra_query,
             extra_headers=extra_headers,
             websocket_connection_options=websocket_connection_options,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
         )
 
 

@@ -31,7 +31,9 @@ from ._exceptions import (
     RemoteProtocolError,
     UnprocessableEntityError,
     WebSocketConnectionClosedError,
+    WebSocketQueueFullError,
 )
+from ._reconnect import ReconnectingEvent, ReconnectingOverrides
 from ._types import NOT_GIVEN, NotGiven, Omit, Timeout, not_given, omit
 from ._version import __version__
 
@@ -63,11 +65,14 @@ __all__ = [
     "PermissionDeniedError",
     "ProtocolError",
     "RateLimitError",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
     "RemoteProtocolError",
     "Stream",
     "Timeout",
     "UnprocessableEntityError",
     "WebSocketConnectionClosedError",
+    "WebSocketQueueFullError",
     "__version__",
     "not_given",
     "omit",

@@ -10,7 +10,7 @@ wsproto or socket exception reaches the user.
 
 from __future__ import annotations
 
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 __all__ = [
     "APIConnectionError",
@@ -34,6 +34,7 @@ __all__ = [
     "RemoteProtocolError",
     "UnprocessableEntityError",
     "WebSocketConnectionClosedError",
+    "WebSocketQueueFullError",
     "make_status_error",
 ]
 
@@ -194,19 +195,45 @@ class WebSocketConnectionClosedError(OpenAIError):
 
     ``code`` and ``reason`` are those of the peer's Close frame (RFC 6455 §7.1.5-6); 1006
     means the TCP connection ended (or broke) without one, 1011 that the peer stopped
-    answering keepalive pings. ``unsent_messages`` is always empty (nothing is queued);
-    the attribute exists for code written against the official SDK's class of this name.
+    answering keepalive pings. When the session ends with messages still queued (sent
+    during a reconnection that never succeeded, or before the connection opened),
+    ``unsent_frames`` holds them in order, text (``str``) and binary (``bytes``) as sent,
+    and ``unsent_messages`` the text ones (binary ones that are UTF-8 included as text),
+    as in the official SDK; both are empty otherwise.
     """
 
     code: int
     reason: str
     unsent_messages: List[str]
+    unsent_frames: List[Union[str, bytes]]
 
-    def __init__(self, message: str, *, code: int, reason: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        reason: str = "",
+        unsent_messages: Sequence[Union[str, bytes]] = (),
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
-        self.unsent_messages = []
+        self.unsent_frames = list(unsent_messages)
+        texts: List[str] = []
+        for frame in self.unsent_frames:
+            if isinstance(frame, str):
+                texts.append(frame)
+            else:
+                try:
+                    texts.append(frame.decode("utf-8"))
+                except UnicodeDecodeError:
+                    pass  # opaque binary: only in unsent_frames
+        self.unsent_messages = texts
+
+
+class WebSocketQueueFullError(OpenAIError):
+    """A message sent while the Realtime connection is being re-established would take the
+    send queue past ``max_queue_size`` bytes; the message was not queued."""
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

@@ -57,6 +57,7 @@ __all__ = [
     "Rejected",
     "build_realtime_url",
     "decode_server_event",
+    "encode_client_event",
 ]
 
 #: Largest reassembled message (UTF-8 bytes of a text message), and largest body of a
@@ -410,11 +411,7 @@ class RealtimeConnection:
         """The bytes of one text message holding ``obj`` encoded as JSON by msgspec (dicts,
         lists, msgspec Structs such as the generated client events...). An object msgspec
         cannot encode raises :class:`TypeError` and leaves the machine as it was."""
-        try:
-            encoded = msgspec.json.encode(obj)
-        except (msgspec.EncodeError, TypeError, ValueError) as exc:
-            raise TypeError(f"cannot encode the event as JSON: {exc}") from exc
-        return self.send_text(encoded.decode("utf-8"))
+        return self.send_text(encode_client_event(obj))
 
     def send_bytes(self, data: bytes) -> bytes:
         """The bytes of one binary message (a single frame)."""
@@ -649,6 +646,17 @@ class RealtimeConnection:
         )
         self._reject_body = bytearray()
         self._queue.append(self._final)
+
+
+def encode_client_event(obj: object) -> str:
+    """The JSON text of a client event (a dict, a list, a msgspec Struct such as the
+    generated client events), as :meth:`RealtimeConnection.send_json` sends it. An object
+    msgspec cannot encode raises :class:`TypeError`."""
+    try:
+        encoded = msgspec.json.encode(obj)
+    except (msgspec.EncodeError, TypeError, ValueError) as exc:
+        raise TypeError(f"cannot encode the event as JSON: {exc}") from exc
+    return encoded.decode("utf-8")
 
 
 # Server events ---------------------------------------------------------------------------

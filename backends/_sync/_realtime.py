@@ -27,6 +27,7 @@ limit (over-size message, invalid UTF-8: the core sends Close 1009 / 1007 first)
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import (
     TYPE_CHECKING,
@@ -48,13 +49,20 @@ import msgspec
 
 from backends._realtime import _DEFAULTS as _DEFAULTS
 from backends._realtime import _E as _E
+from backends._realtime import _H as _H
 from backends._realtime import _NO_EFFECT as _NO_EFFECT
 from backends._realtime import _OK_CODES as _OK_CODES
 from backends._realtime import _READ_SIZE as _READ_SIZE
+from backends._realtime import OnReconnecting as OnReconnecting
+from backends._realtime import _Decorator as _Decorator
+from backends._realtime import _HandlerMethods as _HandlerMethods
 from backends._realtime import _handshake_headers as _handshake_headers
 from backends._realtime import _HandshakeResponse as _HandshakeResponse
+from backends._realtime import _HeaderMap as _HeaderMap
 from backends._realtime import _optional as _optional
+from backends._realtime import _Query as _Query
 from backends._realtime import _request_head as _request_head
+from backends._realtime import _Self as _Self
 from backends._realtime import _Settings as _Settings
 from backends._realtime import _settings as _settings
 from backends._realtime import log as log
@@ -62,12 +70,23 @@ from openai_proto._config import Origin
 from openai_proto._exceptions import (
     APIConnectionError,
     APITimeoutError,
+    OpenAIError,
     ProtocolError,
     RemoteProtocolError,
     WebSocketConnectionClosedError,
     make_status_error,
 )
 from openai_proto._http11 import NEED_DATA
+from openai_proto._reconnect import (
+    DEFAULT_MAX_QUEUE_SIZE,
+    EventHandlers,
+    ReconnectingEvent,
+    ReconnectingOverrides,
+    ReconnectPolicy,
+    SendQueue,
+    apply_overrides,
+    is_progress,
+)
 from openai_proto._types import Omit, Query, is_given, omit
 from openai_proto.realtime import (
     BinaryMessage,
@@ -80,6 +99,7 @@ from openai_proto.realtime import (
     Rejected,
     build_realtime_url,
     decode_server_event,
+    encode_client_event,
 )
 from openai_proto.realtime import (
     RealtimeConnection as _Machine,
@@ -108,6 +128,8 @@ __all__ = [
     "Realtime",
     "RealtimeConnection",
     "RealtimeConnectionManager",
+    "ReconnectingEvent",
+    "ReconnectingOverrides",
     "WebSocketConnectionClosedError",
 ]
 
@@ -305,6 +327,11 @@ class _WebSocket:
     def done(self) -> bool:
         return self._final is not None or self._error is not None
 
+    @property
+    def writable(self) -> bool:
+        """Whether a message can still go out (:meth:`write` raises otherwise)."""
+        return not self.done and self._lost is None and self._ws.state is RealtimeState.OPEN
+
     def message(self) -> Union[Message, BinaryMessage]:
         """The next complete message; raises once the connection is over."""
         if self.done:
@@ -325,7 +352,7 @@ class _WebSocket:
     def write(self, produce: Callable[[], bytes]) -> None:
         """Take bytes from the machine and write them, under the write lock so frames of
         concurrent senders never interleave."""
-        if self.done or self._lost is not None or self._ws.state is not RealtimeState.OPEN:
+        if not self.writable:
             raise self.closed_error()
         self._write_lock.acquire(None)
         try:
@@ -461,11 +488,48 @@ def _connect(
 # Connections -------------------------------------------------------------------------------
 
 
-class _ConnectionBase(Generic[_E]):
-    """What the GA and beta connections share; see :class:`RealtimeConnection`."""
+@dataclass(frozen=True)
+class _Reconnect:
+    """How a connection opens its successor: the core's policy, the user's callback, a
+    handshake with given ``extra_query`` / ``extra_headers``, and the driver's sleep."""
 
-    def __init__(self, socket: _WebSocket) -> None:
+    policy: ReconnectPolicy
+    on_reconnecting: OnReconnecting
+    connect: Callable[[_Query, _HeaderMap], _WebSocket]
+    backend: Backend
+    rng: Callable[[], float]
+
+
+class _ConnectionBase(Generic[_E]):
+    """What the GA and beta connections share; see :class:`RealtimeConnection`.
+
+    With ``reconnect`` (GA ``connect(on_reconnecting=...)``), a reader that meets the end
+    of the connection with a recoverable close code opens a new one as the core's
+    :class:`~openai_proto._reconnect.ReconnectPolicy` decides; messages sent meanwhile
+    wait in ``queue`` and go out first, in order, on the new connection.
+    """
+
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
         self._socket = socket
+        self._queue = queue if queue is not None else SendQueue()
+        self._reconnect_with = reconnect
+        self._reconnect_lock: Optional[Semaphore] = (
+            reconnect.backend.semaphore(1) if reconnect is not None else None
+        )
+        self._extra_query: _Query = dict(extra_query or {})
+        self._extra_headers: _HeaderMap = dict(extra_headers or {})
+        self._attempt = 0  # reconnection attempts since the server last sent an event
+        self._reconnecting = False
+        self._closing = False  # close() was called: never reconnect again
+        self._gave_up = False
 
     def _union(self) -> Any:
         raise NotImplementedError
@@ -474,15 +538,32 @@ class _ConnectionBase(Generic[_E]):
         """The next server event, typed (a generic
         :class:`~openai_proto.realtime.RealtimeEvent` for a type this version does not
         know). Raises :class:`WebSocketConnectionClosedError` once the connection is
-        closed. Cancelling it loses nothing."""
+        closed (and cannot be reopened). Cancelling it loses nothing."""
         return self.parse_event(self.recv_bytes())
 
     def recv_bytes(self) -> bytes:
         """The next message as bytes (a text message as its UTF-8 encoding)."""
-        message = self._socket.message()
-        if isinstance(message, Message):
-            return message.data.encode("utf-8")
-        return message.data
+        while True:
+            socket_ = self._socket
+            try:
+                message = socket_.message()
+            except WebSocketConnectionClosedError as exc:
+                if self._reconnect(socket_, exc):
+                    continue
+                unsent = self._queue.drain()
+                if not unsent:
+                    raise
+                raise WebSocketConnectionClosedError(
+                    "WebSocket connection closed with unsent messages",
+                    code=exc.code,
+                    reason=exc.reason,
+                    unsent_messages=unsent,
+                ) from exc
+            if self._attempt and is_progress(message.data):
+                self._attempt = 0  # the new connection works: a later failure starts over
+            if isinstance(message, Message):
+                return message.data.encode("utf-8")
+            return message.data
 
     def parse_event(self, data: Union[str, bytes]) -> _E:
         """A server event from the text of a message (see :meth:`recv`)."""
@@ -493,23 +574,22 @@ class _ConnectionBase(Generic[_E]):
 
     def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:
         """Send one client event: a dict (``omit`` members left out) or a typed event such
-        as ``RealtimeClientEventSessionUpdate`` (unset fields left out)."""
+        as ``RealtimeClientEventSessionUpdate`` (unset fields left out). While the
+        connection is being re-established it is queued (see ``max_queue_size``)."""
         obj: object = event
         if isinstance(event, Mapping):
             obj = {key: value for key, value in event.items() if is_given(value)}
-        self._socket.write(lambda: self._socket._ws.send_json(obj))
+        self._send(encode_client_event(obj))
 
     def send_raw(self, data: Union[bytes, str]) -> None:
         """Send a text message (``str``) or a binary message (``bytes``) as given."""
-        if isinstance(data, str):
-            text = data
-            self._socket.write(lambda: self._socket._ws.send_text(text))
-        else:
-            payload = bytes(data)
-            self._socket.write(lambda: self._socket._ws.send_bytes(payload))
+        self._send(data if isinstance(data, str) else bytes(data))
 
     def close(self, *, code: int = 1000, reason: str = "") -> None:
-        """Close the connection (closing handshake, bounded by ``close_timeout``)."""
+        """Close the connection (closing handshake, bounded by ``close_timeout``). It is
+        final: no reconnection follows, and messages still queued are reported by the
+        reader's :class:`WebSocketConnectionClosedError` (``unsent_messages``)."""
+        self._closing = True
         self._socket.close(code, reason)
 
     def __iter__(self) -> _ConnectionBase[_E]:
@@ -517,13 +597,122 @@ class _ConnectionBase(Generic[_E]):
 
     def __next__(self) -> _E:
         """Events until the connection closes: a normal close (1000, 1001, no code) ends
-        the loop, any other end raises :class:`WebSocketConnectionClosedError`."""
+        the loop, unless messages were left unsent; any other end raises
+        :class:`WebSocketConnectionClosedError`."""
         try:
             return self.recv()
         except WebSocketConnectionClosedError as exc:
-            if exc.code in _OK_CODES:
+            if exc.code in _OK_CODES and not exc.unsent_frames:
                 raise StopIteration from None
             raise
+
+    # -- sending through the queue ------------------------------------------------------
+    def _send(self, data: Union[str, bytes]) -> None:
+        if not self._closing:
+            if self._reconnecting:
+                self._queue.put(data)  # the reconnecting reader sends it first thing
+                return
+            if self._queue:  # older messages wait: keep the order
+                self._queue.put(data)
+                self._flush()
+                return
+        self._write(self._socket, data)
+
+    def _flush(self) -> None:
+        """Send the queued messages, oldest first, on the current connection. A message
+        whose write fails is not queued again (the SDK's rule: it may have gone out)."""
+        while self._queue and not self._closing:
+            socket_ = self._socket
+            if not socket_.writable:
+                raise socket_.closed_error()
+            self._write(socket_, self._queue.pop())
+
+    @staticmethod
+    def _write(socket_: _WebSocket, data: Union[str, bytes]) -> None:
+        if isinstance(data, str):
+            socket_.write(lambda: socket_._ws.send_text(data))
+        else:
+            socket_.write(lambda: socket_._ws.send_bytes(data))
+
+    # -- reconnection -------------------------------------------------------------------
+    def _reconnect(self, failed: _WebSocket, exc: WebSocketConnectionClosedError) -> bool:
+        """After ``failed`` ended with ``exc``: ``True`` once a new connection is open (or
+        another reader opened one), ``False`` to report the end."""
+        settings, lock = self._reconnect_with, self._reconnect_lock
+        if settings is None or lock is None or self._closing or self._gave_up:
+            return False
+        lock.acquire(None)
+        try:
+            if self._socket is not failed:
+                return True
+            if self._closing or self._gave_up:
+                return False
+            self._reconnecting = True
+            try:
+                reopened = self._reconnect_loop(settings, exc.code)
+            finally:
+                self._reconnecting = False
+            if not reopened:
+                self._gave_up = True
+            return reopened
+        finally:
+            lock.release()
+
+    def _reconnect_loop(self, settings: _Reconnect, code: int) -> bool:
+        while True:
+            decision = settings.policy.decide(
+                self._attempt + 1, close_code=code, random=settings.rng()
+            )
+            if not decision.reconnect:
+                log.info("Realtime connection closed (code %d): %s", code, decision.reason)
+                return False
+            self._attempt = attempt = decision.attempt
+            event = ReconnectingEvent(
+                attempt=attempt,
+                max_attempts=settings.policy.max_retries,
+                delay=decision.delay,
+                close_code=code,
+                extra_query=self._extra_query,
+                extra_headers=self._extra_headers,
+            )
+            try:
+                result = settings.on_reconnecting(event)
+            except Exception:
+                log.warning("on_reconnecting raised: not reconnecting", exc_info=True)
+                return False
+            handshake = apply_overrides(
+                result, extra_query=self._extra_query, extra_headers=self._extra_headers
+            )
+            if handshake is None:
+                log.info("Realtime reconnection aborted by on_reconnecting")
+                return False
+            self._extra_query, self._extra_headers = handshake
+            log.info(
+                "Reconnecting to the Realtime API (attempt %d/%d) in %.3f s (%s)",
+                attempt,
+                settings.policy.max_retries,
+                decision.delay,
+                decision.reason,
+            )
+            settings.backend.sleep(decision.delay)
+            if self._closing:
+                return False
+            try:
+                socket_ = settings.connect(self._extra_query, self._extra_headers)
+            except OpenAIError as err:
+                log.info("Realtime reconnection attempt %d failed: %s", attempt, err)
+                continue
+            if self._closing:  # close() ran during the handshake: it owns the end
+                socket_.close(1000, "")
+                return False
+            self._socket = socket_
+            try:
+                self._flush()
+            except WebSocketConnectionClosedError as err:
+                code = err.code  # the new connection ended too: decide on its code
+                continue
+            log.info("Reconnected to the Realtime API")
+            return True
 
 
 class _Part:
@@ -641,12 +830,28 @@ else:
     _GAConnection = _BetaConnection = _ConnectionBase
 
 
-class RealtimeConnection(_GAConnection):
-    """A live Realtime connection: ``send`` / ``recv`` / ``for`` / ``close``, plus one
-    helper per client event (``session.update``, ``response.create`` ...)."""
+class RealtimeConnection(_GAConnection, _HandlerMethods):
+    """A live Realtime connection: ``send`` / ``recv`` / ``for`` / ``close``, one
+    helper per client event (``session.update``, ``response.create`` ...), and event
+    handlers (``on`` / ``off`` / ``once`` with ``dispatch_events()``)."""
 
-    def __init__(self, socket: _WebSocket) -> None:
-        super().__init__(socket)
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
+        super().__init__(
+            socket,
+            queue=queue,
+            reconnect=reconnect,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+        )
+        self._handlers = EventHandlers()
         self.session = RealtimeSessionResource(self)
         self.response = RealtimeResponseResource(self)
         self.input_audio_buffer = RealtimeInputAudioBufferResource(self)
@@ -658,12 +863,32 @@ class RealtimeConnection(_GAConnection):
 
         return RealtimeServerEvent
 
+    def dispatch_events(self) -> None:
+        """Receive events until the connection ends (as ``for``, reconnecting when
+        configured) and call the handlers of each: its type's, then ``"event"``'s. A
+        handler is a plain function, or on the asyncio / trio client also a coroutine
+        function. An ``error`` event that no handler takes raises
+        :class:`~openai_proto.OpenAIError`."""
+        for event in self:
+            event_type = getattr(event, "type", "")
+            for handler in self._handlers.handlers_for(event_type, event):
+                handler(event)
+
 
 class BetaRealtimeConnection(_BetaConnection):
-    """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``)."""
+    """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``). As in the SDK, the
+    beta API has no reconnection and no event handlers."""
 
-    def __init__(self, socket: _WebSocket) -> None:
-        super().__init__(socket)
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
+        super().__init__(socket, queue=queue)
         self.session = RealtimeSessionResource(self)
         self.response = RealtimeResponseResource(self)
         self.input_audio_buffer = RealtimeInputAudioBufferResource(self)
@@ -680,9 +905,13 @@ class BetaRealtimeConnection(_BetaConnection):
 _C = TypeVar("_C", bound=_ConnectionBase[Any])
 
 
-class RealtimeConnectionManager(Generic[_C]):
+class RealtimeConnectionManager(_HandlerMethods, Generic[_C]):
     """``with client.realtime.connect(...) as connection:``; or
-    ``connection = client.realtime.connect(...).enter()`` and close it yourself."""
+    ``connection = client.realtime.connect(...).enter()`` and close it yourself.
+
+    Before entering, :meth:`send` queues client events (they go out first once the
+    connection opens) and ``on`` / ``off`` / ``once`` register handlers, which move to
+    the connection on entering."""
 
     def __init__(
         self,
@@ -695,6 +924,11 @@ class RealtimeConnectionManager(Generic[_C]):
         extra_query: Optional[Query],
         extra_headers: Optional[Mapping[str, Union[str, Omit]]],
         websocket_connection_options: Optional[Mapping[str, Any]],
+        on_reconnecting: Optional[OnReconnecting] = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
     ) -> None:
         self._client = client
         self._connection_class = connection_class
@@ -704,20 +938,69 @@ class RealtimeConnectionManager(Generic[_C]):
         self._extra_query = extra_query
         self._extra_headers = extra_headers
         self._options = websocket_connection_options
+        self._on_reconnecting = on_reconnecting
+        # Checked now, so a bad value fails at the call rather than at the first drop.
+        self._policy = ReconnectPolicy(
+            max_retries=max_retries, initial_delay=initial_delay, max_delay=max_delay
+        )
+        self._queue = SendQueue(max_queue_size)
+        self._handlers = EventHandlers()
         self._connection: Optional[_C] = None
 
-    def __enter__(self) -> _C:
-        socket_ = _connect(
+    def send(self, event: Union[Mapping[str, Any], msgspec.Struct]) -> None:
+        """Queue a client event to be sent as soon as the connection opens (before any
+        other); :class:`~openai_proto.WebSocketQueueFullError` past ``max_queue_size``."""
+        obj: object = event
+        if isinstance(event, Mapping):
+            obj = {key: value for key, value in event.items() if is_given(value)}
+        self._queue.put(encode_client_event(obj))
+
+    def _open(self, extra_query: _Query, extra_headers: _HeaderMap) -> _WebSocket:
+        return _connect(
             self._client,
             beta=self._beta_api,
             model=self._model,
             call_id=self._call_id,
-            extra_query=self._extra_query,
-            extra_headers=self._extra_headers,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
             options=self._options,
         )
-        self._connection = self._connection_class(socket_)
-        return self._connection
+
+    def __enter__(self) -> _C:
+        if self._beta_api and self._handlers:
+            raise TypeError("event handlers (on / once) need client.realtime.connect()")
+        socket_ = self._open(self._extra_query or {}, self._extra_headers or {})
+        reconnect: Optional[_Reconnect] = None
+        if self._on_reconnecting is not None and not self._beta_api:
+            reconnect = _Reconnect(
+                policy=self._policy,
+                on_reconnecting=self._on_reconnecting,
+                connect=self._open,
+                backend=self._client.http_client.backend,
+                rng=self._client._engine._rng,
+            )
+        connection = self._connection_class(
+            socket_,
+            queue=self._queue,
+            reconnect=reconnect,
+            extra_query=self._extra_query,
+            extra_headers=self._extra_headers,
+        )
+        handlers = getattr(connection, "_handlers", None)
+        if isinstance(handlers, EventHandlers):
+            self._handlers.merge_into(handlers)
+        self._connection = connection
+        try:
+            connection._flush()
+        except WebSocketConnectionClosedError:
+            # Already gone: the messages left stay queued for a reconnection, or come
+            # back in the reader's error (unsent_messages), as in the SDK.
+            log.warning("Realtime connection closed before the queued messages went out")
+        except BaseException:
+            socket_.close(1000, "")
+            self._connection = None
+            raise
+        return connection
 
     enter = __enter__
 
@@ -745,6 +1028,11 @@ class Realtime(_GeneratedRealtime):
         extra_query: Optional[Query] = None,
         extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
         websocket_connection_options: Optional[Mapping[str, Any]] = None,
+        on_reconnecting: Optional[OnReconnecting] = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
     ) -> RealtimeConnectionManager[RealtimeConnection]:
         """Open a Realtime WebSocket session for ``model`` (or join the call ``call_id``).
 
@@ -752,6 +1040,14 @@ class Realtime(_GeneratedRealtime):
         ``None``: no limit), ``subprotocols``, ``open_timeout`` (10 s), ``close_timeout``
         (10 s), ``ping_interval`` / ``ping_timeout`` (20 s each; ``None``: no keepalive);
         ``compression``, ``max_queue`` and ``write_limit`` are accepted without effect.
+
+        With ``on_reconnecting``, a connection that ends with a recoverable close code
+        (1001, 1005, 1006, 1011, 1012, 1013, 1015) is opened again, up to ``max_retries``
+        times in a row, after ``min(initial_delay * 2**(n-1), max_delay)`` seconds less up
+        to 25 % of jitter; the callback gets a :class:`ReconnectingEvent` before each
+        attempt and may return :class:`ReconnectingOverrides` (``extra_query``,
+        ``extra_headers``, ``abort``). Messages sent meanwhile are queued, up to
+        ``max_queue_size`` bytes (:class:`~openai_proto.WebSocketQueueFullError`).
         """
         return RealtimeConnectionManager(
             client=self._client,
@@ -762,6 +1058,11 @@ class Realtime(_GeneratedRealtime):
             extra_query=extra_query,
             extra_headers=extra_headers,
             websocket_connection_options=websocket_connection_options,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
         )
 
 

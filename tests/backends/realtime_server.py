@@ -13,7 +13,15 @@ client adds through ``extra_query``:
   ``unknown`` (an event of a type the client does not know, right after
   ``session.created``), ``silent`` (stops reading after ``session.created``: no pongs);
 - ``reject``: answer the handshake with that HTTP status and a JSON error body (the
-  Authorization ``Bearer bad-key`` is rejected with 401 too).
+  Authorization ``Bearer bad-key`` is rejected with 401 too);
+- ``close_code`` (reconnection tests): the first ``close_times`` (default 1) connections
+  of this ``test`` end with that close code after ``close_after`` client messages
+  (default 0: right after ``session.created``); 1006 drops the TCP connection without a
+  Close frame;
+- ``reject_from``: connection number ``reject_from`` (from 1) of this ``test`` and every
+  later one are rejected with 503.
+
+Every connection's :class:`Record` is also kept, in order, in ``history[test]``.
 
 Faults are written straight to the transport, below the library, so the bytes on the wire
 are exactly the broken ones.
@@ -59,6 +67,7 @@ class Record:
     events: List[Dict[str, Any]] = field(default_factory=list)
     close_code: Optional[int] = None
     handler_done: bool = False
+    number: int = 0  # 1 for the first connection of its test, 2 for the next...
 
     def header(self, name: str) -> Optional[str]:
         for key, value in self.headers:
@@ -82,6 +91,7 @@ class RealtimeServer:
     def __init__(self, ssl_context: Optional[ssl.SSLContext] = None) -> None:
         self._ssl = ssl_context
         self.records: Dict[str, Record] = {}
+        self.history: Dict[str, List[Record]] = {}
         self.port = 0
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._stop: Optional[asyncio.Event] = None
@@ -146,10 +156,17 @@ class RealtimeServer:
         parts = urlsplit(request.path)
         query = parse_qs(parts.query, keep_blank_values=True)
         record = Record(path=parts.path, query=query, headers=list(request.headers.raw_items()))
-        self.records[query.get("test", [""])[0]] = record
+        test = query.get("test", [""])[0]
+        self.records[test] = record
+        history = self.history.setdefault(test, [])
+        history.append(record)
+        record.number = len(history)
         status = int(query.get("reject", ["0"])[0])
         if request.headers.get("Authorization") == "Bearer bad-key":
             status = 401
+        reject_from = int(query.get("reject_from", ["0"])[0])
+        if reject_from and record.number >= reject_from:
+            status = 503
         if not status:
             return None
         body = json.dumps(ERROR_BODY).encode()
@@ -170,8 +187,15 @@ class RealtimeServer:
         scenario = query.get("scenario", ["chat"])[0]
         beta = connection.request.headers.get("OpenAI-Beta") == "realtime=v1"
         events = _BetaEvents() if beta else _Events()
+        close_code = int(query.get("close_code", ["0"])[0])
+        if record.number > int(query.get("close_times", ["1"])[0]):
+            close_code = 0
+        close_after = int(query.get("close_after", ["0"])[0])
         try:
             await connection.send(events.session_created())
+            if close_code and close_after == 0:
+                await self._scripted_close(connection, close_code)
+                return
             if scenario == "unknown":
                 await connection.send(
                     json.dumps(
@@ -185,6 +209,9 @@ class RealtimeServer:
             async for message in connection:
                 event = json.loads(message)
                 record.events.append(event)
+                if close_code and len(record.events) >= close_after:
+                    await self._scripted_close(connection, close_code)
+                    return
                 kind = event.get("type")
                 if kind == "session.update":
                     await connection.send(events.session_updated(event["session"]))
@@ -208,6 +235,13 @@ class RealtimeServer:
             await connection.wait_closed()
             record.close_code = connection.close_code
             record.handler_done = True
+
+    @staticmethod
+    async def _scripted_close(connection: ServerConnection, code: int) -> None:
+        if code == 1006:  # no Close frame: the TCP connection just ends
+            connection.transport.abort()
+        else:
+            await connection.close(code, "scripted close")
 
     async def _fault(
         self, connection: ServerConnection, scenario: str, query: Dict[str, List[str]]
