@@ -9,7 +9,7 @@ Two rows:
 
 - **decode loop**: the per-event work alone, run synchronously on both sides.
   openai-proto: ``StreamParser.feed`` then the msgspec decoder of the operation's stream
-  type (``backends._engine._decoder(ChatCompletionChunk).decode``), as
+  type (``openai_proto.types.decoder_for(ChatCompletionChunk).decode``), as
   ``backends._stream.AsyncStream._events`` does. Official SDK: ``client._make_sse_decoder()``
   ``.iter_bytes``, then per event what ``openai._streaming.AsyncStream.__stream__`` does: the
   ``[DONE]`` test, ``sse.json()``, the ``"error"`` check, and
@@ -46,12 +46,12 @@ import openai
 from openai._utils import is_mapping
 from openai.types.chat import ChatCompletionChunk
 
-from backends._engine import _decoder
 from backends._stream import AsyncStream
 from benchmarks.bench_sse import build_stream, split
 from openai_proto._catalogue import chat_completions_create
 from openai_proto._operation import resolve_type
 from openai_proto._streaming import StreamParser
+from openai_proto.types import decoder_for
 
 READ_SIZE = 64 * 1024
 URL = "http://127.0.0.1:9/v1"
@@ -89,7 +89,7 @@ def ours_loop(chunks: List[bytes]) -> Iterator[Any]:
     the whole-``AsyncStream`` row checks that this loop is the real per-event work.)
     """
     parser = StreamParser()
-    decode = _decoder(CHUNK_TYPE).decode
+    decode = decoder_for(CHUNK_TYPE).decode
     for chunk in chunks:
         for item in parser.feed(chunk):
             try:
