@@ -1,5 +1,6 @@
 """``client.realtime.connect()`` and ``client.beta.realtime.connect()``: the Realtime API over
-a WebSocket, on every driver.
+a WebSocket, on every driver. ``client.responses.connect()`` (``_responses_ws.py``) runs on
+the same classes with the path ``/responses``.
 
 The protocol is the core's :class:`~openai_proto.realtime.RealtimeConnection` (RFC 6455 on
 wsproto); this module only moves its bytes. One loop, :meth:`_WebSocket._event`, runs the
@@ -136,6 +137,8 @@ _READ_SIZE = 64 * 1024
 #: Close codes of a normal end (websockets' ``ConnectionClosedOK``): ``async for`` stops
 #: quietly on them, and raises on any other (RFC 6455 §7.4.1).
 _OK_CODES = frozenset({1000, 1001, 1005})
+#: The endpoint below the base URL (``build_realtime_url`` appends it to the base path).
+_REALTIME_PATH = "/realtime"
 
 
 # Options ---------------------------------------------------------------------------------
@@ -661,8 +664,11 @@ async def _connect(
     extra_query: Optional[Query],
     extra_headers: Optional[Mapping[str, Union[str, Omit]]],
     options: Optional[Mapping[str, Any]],
+    path: str = _REALTIME_PATH,
 ) -> _WebSocket:
-    """Open the connection (the API key provider is awaited first) and check the answer."""
+    """Open the connection (the API key provider is awaited first) and check the answer.
+    ``path`` is the endpoint below the base URL: ``/realtime``, or ``/responses`` for the
+    Responses API over a WebSocket (the same URL, header and query rules in the SDK)."""
     config = client._config
     settings = _settings(options, config.timeout.write)
     provider = client._engine.key_provider
@@ -675,6 +681,7 @@ async def _connect(
         extra_query=extra_query,
         beta=beta,
         default_query=config.default_query,
+        path=path,
     )
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
@@ -1076,13 +1083,6 @@ class AsyncRealtimeOutputAudioBufferResource(_Part):
         await self._send("output_audio_buffer.clear", {"event_id": event_id})
 
 
-if TYPE_CHECKING:
-    _GAConnection = _ConnectionBase[Union[RealtimeServerEvent, RealtimeEvent]]
-    _BetaConnection = _ConnectionBase[Union[RealtimeBetaServerEvent, RealtimeEvent]]
-else:
-    _GAConnection = _BetaConnection = _ConnectionBase
-
-
 _H = TypeVar("_H", bound=Callable[..., Any])
 _Self = TypeVar("_Self", bound="_HandlerMethods")
 
@@ -1150,7 +1150,50 @@ async def _maybe_await(result: object) -> None:
         await result
 
 
-class AsyncRealtimeConnection(_GAConnection, _HandlerMethods):
+class _HandlingConnection(_ConnectionBase[_E], _HandlerMethods):
+    """A connection with event handlers (``on`` / ``off`` / ``once`` with
+    ``dispatch_events()``): the GA Realtime one and the Responses one."""
+
+    def __init__(
+        self,
+        socket: _WebSocket,
+        *,
+        queue: Optional[SendQueue] = None,
+        reconnect: Optional[_Reconnect] = None,
+        extra_query: Optional[_Query] = None,
+        extra_headers: Optional[_HeaderMap] = None,
+    ) -> None:
+        super().__init__(
+            socket,
+            queue=queue,
+            reconnect=reconnect,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+        )
+        self._handlers = EventHandlers()
+
+    async def dispatch_events(self) -> None:
+        """Receive events until the connection ends (as ``async for``, reconnecting when
+        configured) and call the handlers of each: its type's, then ``"event"``'s. A
+        handler is a plain function, or on the asyncio / trio client also a coroutine
+        function. An ``error`` event that no handler takes raises
+        :class:`~openai_proto.OpenAIError`."""
+        async for event in self:
+            event_type = getattr(event, "type", "")
+            for handler in self._handlers.handlers_for(event_type, event):
+                # unasync: sync=handler(event)
+                await _maybe_await(handler(event))
+
+
+if TYPE_CHECKING:
+    _GAConnection = _HandlingConnection[Union[RealtimeServerEvent, RealtimeEvent]]
+    _BetaConnection = _ConnectionBase[Union[RealtimeBetaServerEvent, RealtimeEvent]]
+else:
+    _GAConnection = _HandlingConnection
+    _BetaConnection = _ConnectionBase
+
+
+class AsyncRealtimeConnection(_GAConnection):
     """A live Realtime connection: ``send`` / ``recv`` / ``async for`` / ``close``, one
     helper per client event (``session.update``, ``response.create`` ...), and event
     handlers (``on`` / ``off`` / ``once`` with ``dispatch_events()``)."""
@@ -1171,7 +1214,6 @@ class AsyncRealtimeConnection(_GAConnection, _HandlerMethods):
             extra_query=extra_query,
             extra_headers=extra_headers,
         )
-        self._handlers = EventHandlers()
         self.session = AsyncRealtimeSessionResource(self)
         self.response = AsyncRealtimeResponseResource(self)
         self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
@@ -1182,18 +1224,6 @@ class AsyncRealtimeConnection(_GAConnection, _HandlerMethods):
         from openai_proto.types.realtime import RealtimeServerEvent
 
         return RealtimeServerEvent
-
-    async def dispatch_events(self) -> None:
-        """Receive events until the connection ends (as ``async for``, reconnecting when
-        configured) and call the handlers of each: its type's, then ``"event"``'s. A
-        handler is a plain function, or on the asyncio / trio client also a coroutine
-        function. An ``error`` event that no handler takes raises
-        :class:`~openai_proto.OpenAIError`."""
-        async for event in self:
-            event_type = getattr(event, "type", "")
-            for handler in self._handlers.handlers_for(event_type, event):
-                # unasync: sync=handler(event)
-                await _maybe_await(handler(event))
 
 
 class AsyncBetaRealtimeConnection(_BetaConnection):
@@ -1250,9 +1280,11 @@ class AsyncRealtimeConnectionManager(_HandlerMethods, Generic[_C]):
         initial_delay: float = 0.5,
         max_delay: float = 8.0,
         max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
+        path: str = _REALTIME_PATH,
     ) -> None:
         self._client = client
         self._connection_class = connection_class
+        self._path = path
         self._beta_api = beta
         self._model = model
         self._call_id = call_id
@@ -1285,6 +1317,7 @@ class AsyncRealtimeConnectionManager(_HandlerMethods, Generic[_C]):
             extra_query=extra_query,
             extra_headers=extra_headers,
             options=self._options,
+            path=self._path,
         )
 
     async def __aenter__(self) -> _C:

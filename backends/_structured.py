@@ -18,6 +18,7 @@ from typing import (
     Dict,
     Generic,
     Iterable,
+    Mapping,
     Optional,
     Type,
     TypeVar,
@@ -26,7 +27,8 @@ from typing import (
 )
 
 from openai_proto._exceptions import RemoteProtocolError
-from openai_proto._types import Omit, omit
+from openai_proto._reconnect import DEFAULT_MAX_QUEUE_SIZE
+from openai_proto._types import Omit, Query, omit
 
 from ._stream import AsyncStream
 from .resources.chat.completions.completions import AsyncCompletions as _GeneratedCompletions
@@ -39,6 +41,9 @@ if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first 
         ParsedResponse,
     )
     from openai_proto.types.chat import ChatCompletion, ChatCompletionChunk
+
+    from ._realtime import OnReconnecting
+    from ._responses_ws import AsyncResponsesConnectionManager
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -276,7 +281,37 @@ def _text_param(text: Any, text_format: Any) -> Any:
 
 
 class AsyncResponses(_GeneratedResponses):
-    """Operations of ``client.responses``, plus ``parse`` and ``stream``."""
+    """Operations of ``client.responses``, plus ``parse``, ``stream`` and ``connect``."""
+
+    def connect(
+        self,
+        *,
+        extra_query: Optional[Query] = None,
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        websocket_connection_options: Optional[Mapping[str, Any]] = None,
+        on_reconnecting: Optional[OnReconnecting] = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
+    ) -> AsyncResponsesConnectionManager:
+        """Open a persistent Responses WebSocket (``/responses`` below the base URL): send
+        ``response.create`` (and ``response.steer``) events, receive the response stream
+        events. Options, reconnection (``on_reconnecting`` ...) and the send queue are
+        those of ``client.realtime.connect()``; see ``backends/_responses_ws.py``."""
+        from ._responses_ws import AsyncResponsesConnectionManager
+
+        return AsyncResponsesConnectionManager(
+            client=self._client,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            websocket_connection_options=websocket_connection_options,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
+        )
 
     async def parse(
         self,

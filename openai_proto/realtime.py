@@ -132,12 +132,14 @@ def build_realtime_url(
     extra_query: Optional[Mapping[str, object]],
     beta: bool,
     default_query: Optional[Mapping[str, object]] = None,
+    path: str = "/realtime",
 ) -> str:
     """The ``ws://`` / ``wss://`` URL of a Realtime connection, as the official SDK builds it.
 
     The base is ``websocket_base_url``, else ``base_url`` with scheme ``ws`` when it is
-    ``http`` and ``wss`` otherwise (``beta``: always ``wss``); ``/realtime`` is appended to
-    its path. The GA API also maps an ``http``/``https`` ``websocket_base_url`` to
+    ``http`` and ``wss`` otherwise (``beta``: always ``wss``); ``path`` is appended to its
+    path (``/realtime``; ``/responses`` for the Responses API over a WebSocket, which
+    follows the same rules). The GA API also maps an ``http``/``https`` ``websocket_base_url`` to
     ``ws``/``wss``. The query is the client's ``default_query``, overridden by the base
     URL's own query, then ``model``, ``extra_query`` and ``call_id`` (GA only), each key
     of the later ones replacing every earlier value of that key. In ``extra_query``
@@ -152,7 +154,7 @@ def build_realtime_url(
         scheme = "wss" if beta or parts.scheme != "http" else "ws"
     if not beta:
         scheme = {"http": "ws", "https": "wss"}.get(scheme, scheme)
-    path = parts.path.rstrip("/") + "/realtime"
+    full_path = parts.path.rstrip("/") + path
 
     overrides: Dict[str, object] = {}
     if model is not None:
@@ -177,7 +179,7 @@ def build_realtime_url(
             value = ["" if item is None else item for item in value]
         _flatten(key, value, added, brackets=False)
     query = urlencode(_merge(params, added))
-    return urlunsplit((scheme, parts.netloc, path, query, ""))
+    return urlunsplit((scheme, parts.netloc, full_path, query, ""))
 
 
 # Events ----------------------------------------------------------------------------------

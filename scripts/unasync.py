@@ -69,6 +69,7 @@ MODULES: List[str] = [
     "_response.py",
     "_webhooks.py",
     "_realtime.py",
+    "_responses_ws.py",
     "_client.py",
     "_azure.py",
 ]

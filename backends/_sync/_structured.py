@@ -17,6 +17,7 @@ from typing import (
     Generic,
     Iterable,
     Iterator,
+    Mapping,
     Optional,
     Type,
     TypeVar,
@@ -30,7 +31,8 @@ from backends._structured import _check_params as _check_params
 from backends._structured import _response_format_param as _response_format_param
 from backends._structured import _text_param as _text_param
 from openai_proto._exceptions import RemoteProtocolError
-from openai_proto._types import Omit, omit
+from openai_proto._reconnect import DEFAULT_MAX_QUEUE_SIZE
+from openai_proto._types import Omit, Query, omit
 
 from ._stream import Stream
 from .resources.chat.completions.completions import Completions as _GeneratedCompletions
@@ -43,6 +45,9 @@ if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first 
         ParsedResponse,
     )
     from openai_proto.types.chat import ChatCompletion, ChatCompletionChunk
+
+    from ._realtime import OnReconnecting
+    from ._responses_ws import ResponsesConnectionManager
 
 __all__ = [
     "ChatCompletionStream",
@@ -251,7 +256,37 @@ class ChatCompletionStreamManager(_StreamManager[ChatCompletionStream[T]]):
 
 
 class Responses(_GeneratedResponses):
-    """Operations of ``client.responses``, plus ``parse`` and ``stream``."""
+    """Operations of ``client.responses``, plus ``parse``, ``stream`` and ``connect``."""
+
+    def connect(
+        self,
+        *,
+        extra_query: Optional[Query] = None,
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]] = None,
+        websocket_connection_options: Optional[Mapping[str, Any]] = None,
+        on_reconnecting: Optional[OnReconnecting] = None,
+        max_retries: int = 5,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_queue_size: int = DEFAULT_MAX_QUEUE_SIZE,
+    ) -> ResponsesConnectionManager:
+        """Open a persistent Responses WebSocket (``/responses`` below the base URL): send
+        ``response.create`` (and ``response.steer``) events, receive the response stream
+        events. Options, reconnection (``on_reconnecting`` ...) and the send queue are
+        those of ``client.realtime.connect()``; see ``backends/_responses_ws.py``."""
+        from ._responses_ws import ResponsesConnectionManager
+
+        return ResponsesConnectionManager(
+            client=self._client,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            websocket_connection_options=websocket_connection_options,
+            on_reconnecting=on_reconnecting,
+            max_retries=max_retries,
+            initial_delay=initial_delay,
+            max_delay=max_delay,
+            max_queue_size=max_queue_size,
+        )
 
     def parse(
         self,

@@ -23,6 +23,12 @@ client adds through ``extra_query``:
 
 Every connection's :class:`Record` is also kept, in order, in ``history[test]``.
 
+A connection to a path ending in ``/responses`` speaks the Responses WebSocket instead:
+no greeting (``close_after`` 0 and ``unknown`` act right after the handshake), Responses
+stream events answering ``response.create`` (its ``stream_id`` echoed),
+``response.steer.accepted`` answering ``response.steer``, and the Responses ``error``
+event (with ``status``) for any other type.
+
 Faults are written straight to the transport, below the library, so the bytes on the wire
 are exactly the broken ones.
 """
@@ -186,13 +192,16 @@ class RealtimeServer:
         record = self.records[query.get("test", [""])[0]]
         scenario = query.get("scenario", ["chat"])[0]
         beta = connection.request.headers.get("OpenAI-Beta") == "realtime=v1"
-        events = _BetaEvents() if beta else _Events()
+        responses_api = urlsplit(connection.request.path).path.endswith("/responses")
+        events = _ResponsesEvents() if responses_api else _BetaEvents() if beta else _Events()
         close_code = int(query.get("close_code", ["0"])[0])
         if record.number > int(query.get("close_times", ["1"])[0]):
             close_code = 0
         close_after = int(query.get("close_after", ["0"])[0])
         try:
-            await connection.send(events.session_created())
+            greeting = events.session_created()
+            if greeting is not None:
+                await connection.send(greeting)
             if close_code and close_after == 0:
                 await self._scripted_close(connection, close_code)
                 return
@@ -219,12 +228,14 @@ class RealtimeServer:
                     await connection.send(events.transcription_updated())
                 elif kind == "response.create":
                     if scenario == "chat" or scenario == "unknown":
-                        for out in events.response():
+                        for out in events.response(event):
                             await connection.send(out)
                     else:
                         await self._fault(connection, scenario, query)
                         if scenario in ("drop", "reset"):
                             return
+                elif kind == "response.steer" and responses_api:
+                    await connection.send(events.steer_accepted(event))
                 elif kind is not None and "." in kind and kind.split(".")[0] in _CLIENT_GROUPS:
                     continue  # accepted without an answer, like input_audio_buffer.append
                 else:
@@ -284,7 +295,7 @@ class _Events:
     def _dump(self, event: Dict[str, Any]) -> str:
         return json.dumps({"event_id": self._id(), **event})
 
-    def session_created(self) -> str:
+    def session_created(self) -> Optional[str]:
         session = {
             "type": "realtime",
             "object": "realtime.session",
@@ -317,7 +328,7 @@ class _Events:
     text_delta = "response.output_text.delta"
     audio_delta = "response.output_audio.delta"
 
-    def response(self) -> List[str]:
+    def response(self, request: Dict[str, Any]) -> List[str]:
         created = {"object": "realtime.response", "id": "resp_1", "status": "in_progress"}
         done = {**created, "status": "completed", "output": []}
         return [
@@ -327,6 +338,9 @@ class _Events:
             self._part(self.audio_delta, base64.b64encode(AUDIO).decode()),
             self._dump({"type": "response.done", "response": done}),
         ]
+
+    def steer_accepted(self, request: Dict[str, Any]) -> str:
+        raise NotImplementedError  # Responses only
 
     def error(self, event_id: Optional[str], kind: str) -> str:
         error = {
@@ -348,3 +362,73 @@ class _BetaEvents(_Events):
     def session_created(self) -> str:
         session = {"id": "sess_beta", "object": "realtime.session", "model": "gpt-4o-realtime"}
         return self._dump({"type": "session.created", "session": session})
+
+
+class _ResponsesEvents(_Events):
+    """Responses WebSocket events: the streaming events of ``POST /responses``, numbered by
+    ``sequence_number``, with the request's ``stream_id`` echoed when it had one."""
+
+    def session_created(self) -> Optional[str]:
+        return None  # the Responses WebSocket says nothing until asked
+
+    def _seq(self, event: Dict[str, Any], request: Dict[str, Any]) -> str:
+        self._n += 1
+        lane = {"stream_id": request["stream_id"]} if "stream_id" in request else {}
+        return json.dumps({**event, "sequence_number": self._n, **lane})
+
+    @staticmethod
+    def _response(request: Dict[str, Any], status: str) -> Dict[str, Any]:
+        text = [{"type": "output_text", "text": "Hello", "annotations": []}]
+        message = {
+            "type": "message",
+            "id": "msg_1",
+            "role": "assistant",
+            "status": "completed",
+            "content": text,
+        }
+        return {
+            "id": "resp_1",
+            "object": "response",
+            "created_at": 1700000000,
+            "status": status,
+            "model": request.get("model", "gpt-test"),
+            "instructions": request.get("instructions"),
+            "metadata": {},
+            "temperature": None,
+            "top_p": None,
+            "tools": [],
+            "tool_choice": "auto",
+            "error": None,
+            "incomplete_details": None,
+            "parallel_tool_calls": True,
+            "output": [message] if status == "completed" else [],
+        }
+
+    def response(self, request: Dict[str, Any]) -> List[str]:
+        def delta(text: str) -> str:
+            part = {"item_id": "msg_1", "output_index": 0, "content_index": 0, "logprobs": []}
+            event = {"type": "response.output_text.delta", **part, "delta": text}
+            return self._seq(event, request)
+
+        created = self._response(request, "in_progress")
+        done = self._response(request, "completed")
+        return [
+            self._seq({"type": "response.created", "response": created}, request),
+            delta("Hel"),
+            delta("lo"),
+            self._seq({"type": "response.completed", "response": done}, request),
+        ]
+
+    def steer_accepted(self, request: Dict[str, Any]) -> str:
+        return json.dumps(
+            {"type": "response.steer.accepted", "response_id": request["previous_response_id"]}
+        )
+
+    def error(self, event_id: Optional[str], kind: str) -> str:
+        error = {
+            "type": "invalid_request_error",
+            "code": "unknown_event",
+            "message": f"Unknown event type: {kind}",
+            "param": "type",
+        }
+        return json.dumps({"type": "error", "status": 400, "error": error})

@@ -353,9 +353,7 @@ def test_client_first_used_under_trio_refuses_asyncio(server: FakeServer, driver
         return (await engine.send(LIST_MODELS)).status_code
 
     assert trio.run(status) == 200
-    with pytest.raises(
-        RuntimeError, match="runs on trio and cannot be used under asyncio"
-    ):
+    with pytest.raises(RuntimeError, match="runs on trio and cannot be used under asyncio"):
         asyncio.run(status())
     trio.run(http.aclose)
     assert server.wait_for_connections(0)
