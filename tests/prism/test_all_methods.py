@@ -55,15 +55,17 @@ CALL_TIMEOUT = 30.0
 # Known library bugs: "op.name" (every variant) or "op.name[variant]" -> what is wrong.
 # Variants: params, required, all, stream, events, raw, streaming_response. Strict: a fix makes
 # the test XPASS, which fails the run until the entry is removed.
-_CLOSE_DELIMITED = (
-    "Prism answers with a Transfer-Encoding whose final coding is not chunked. RFC 9112 "
-    "§6.3 says to read such a body until the connection closes; h11 refuses it "
-    "('Only Transfer-Encoding: chunked is supported'), so the call ends in "
-    "APIConnectionError. Fix: read close-delimited in openai_proto/_http11.py."
+_TE_STRING = (
+    "Not a library bug: Prism copies the spec's schema type into audio.speech's "
+    "Transfer-Encoding header ('Transfer-Encoding: string', next to Content-Length). "
+    "'string' is no transfer coding any client can remove (RFC 9112 §6.1), and h11 "
+    "refuses every Transfer-Encoding but chunked, so the call ends in APIConnectionError, "
+    "as it does with the official SDK (httpcore runs h11 too). The real API answers "
+    "chunked, as the spec documents."
 )
 KNOWN_BUGS: Dict[str, str] = {
     **{
-        f"audio.speech.create[{variant}]": _CLOSE_DELIMITED
+        f"audio.speech.create[{variant}]": _TE_STRING
         for variant in ("required", "all", "raw", "streaming_response")
     },
 }
