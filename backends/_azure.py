@@ -3,7 +3,9 @@
 Same constructor, environment variables and ``copy()`` as ``openai.AsyncAzureOpenAI``. The
 decisions (configuration, ``api-version``, deployment routing, auth headers) are the core's
 (:mod:`openai_proto._azure`); this class calls the credential providers per attempt and
-hands the engine one hook (``Engine(prepare=...)``).
+hands the engine one hook (``Engine(prepare=...)``), and the WebSocket handshakes of
+``realtime.connect`` / ``beta.realtime.connect`` / ``responses.connect`` another
+(``_prepare_websocket``, which ``backends/_realtime.py`` looks up on the client).
 """
 
 from __future__ import annotations
@@ -103,11 +105,9 @@ class AsyncAzureOpenAI(AsyncOpenAI):
     def api_version(self) -> str:
         return self._azure.api_version
 
-    async def _prepare(
-        self, op: Operation, body: Optional[Mapping[str, object]]
-    ) -> Tuple[ClientConfig, Operation, Mapping[str, str]]:
-        """The engine's per-attempt hook: route the call, then fetch the credential."""
-        config, routed = self._azure.route(self._config, op, body)
+    async def _credentials(self) -> Tuple[Optional[str], Optional[str]]:
+        """The API key and the Azure AD token of one attempt or handshake, their providers
+        called (and, for the async client, awaited) now. At most one kind is configured."""
         token = self._azure.azure_ad_token
         provider = self._azure_ad_token_provider
         if token is None and provider is not None:
@@ -119,7 +119,42 @@ class AsyncAzureOpenAI(AsyncOpenAI):
         key = self._azure.api_key
         if self._api_key_provider is not None:
             key = await self._api_key_provider()
+        return key, token
+
+    async def _prepare(
+        self, op: Operation, body: Optional[Mapping[str, object]]
+    ) -> Tuple[ClientConfig, Operation, Mapping[str, str]]:
+        """The engine's per-attempt hook: route the call, then fetch the credential."""
+        config, routed = self._azure.route(self._config, op, body)
+        key, token = await self._credentials()
         return config, routed, auth_headers(azure_ad_token=token, api_key=key)
+
+    async def _prepare_websocket(
+        self,
+        *,
+        path: str,
+        beta: bool,
+        model: Optional[str],
+        call_id: Optional[str],
+        extra_query: Optional[Mapping[str, object]],
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]],
+    ) -> Tuple[str, Mapping[str, str], Mapping[str, Union[str, Omit]]]:
+        """The WebSocket handshake's hook (``realtime.connect``, ``beta.realtime.connect``,
+        ``responses.connect``; every reconnection too): the URL, the credential ranked
+        below ``default_headers`` and the call's headers, as the core decides them."""
+        key, token = await self._credentials()
+        request = self._azure.websocket_request(
+            self._config,
+            path=path,
+            beta=beta,
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+            api_key=key,
+            azure_ad_token=token,
+        )
+        return request.url, request.auth_headers, request.extra_headers
 
     def copy(
         self,

@@ -10,28 +10,35 @@ The same rules as the official SDK's ``AzureOpenAI`` (``openai/lib/azure.py``):
 - ``/deployments/{model}`` in front of the deployment-based endpoints when the base URL
   names no deployment, the model taken from the call's body; with a deployment fixed by
   ``azure_deployment``, every other endpoint goes to ``{endpoint}/openai`` instead;
-- ``api-key: <key>`` or ``Authorization: Bearer <Azure AD token>``.
+- ``api-key: <key>`` or ``Authorization: Bearer <Azure AD token>``;
+- the URL and credential of a WebSocket (:meth:`AzureSettings.websocket_request`): the
+  Realtime API's own Azure rules, and the client's ordinary ones for the Responses API.
 
 The facade (``backends/_azure.py``) calls :meth:`AzureSettings.route` and
-:func:`auth_headers` once per attempt; an Azure AD token provider is awaited there.
+:func:`auth_headers` once per attempt, and :meth:`AzureSettings.websocket_request` once per
+WebSocket handshake; an Azure AD token provider is awaited there.
 """
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Mapping, Optional, Tuple
-from urllib.parse import quote, urlsplit
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Mapping, Optional, Tuple, Union
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import msgspec
 
 from ._config import ClientConfig, split_base_url
 from ._exceptions import OpenAIError
 from ._operation import Operation
+from ._types import Omit
+from .realtime import build_realtime_url
 
 __all__ = [
     "API_KEY_SENTINEL",
     "DEPLOYMENT_ENDPOINTS",
     "AzureSettings",
     "MutuallyExclusiveAuthError",
+    "WebSocketRequest",
     "auth_headers",
     "check_ad_token",
 ]
@@ -69,6 +76,8 @@ _MISSING_ENDPOINT = (
 #: Characters a path segment keeps unescaped (RFC 3986 §3.3 ``pchar``), as the official SDK.
 _PCHAR = "!$&'()*+,;=:@"
 _BAD_TOKEN = "Expected `azure_ad_token_provider` argument to return a non-empty string."
+_REALTIME_PATH = "/realtime"
+_NO_MODEL = "`model` is required for Azure Realtime API"
 
 
 class MutuallyExclusiveAuthError(OpenAIError):
@@ -79,6 +88,20 @@ class MutuallyExclusiveAuthError(OpenAIError):
             "The `api_key`, `azure_ad_token` and `azure_ad_token_provider` arguments are "
             "mutually exclusive; Only one can be passed at a time"
         )
+
+
+@dataclass(frozen=True)
+class WebSocketRequest:
+    """Where and how a WebSocket of an Azure client connects (see
+    :meth:`AzureSettings.websocket_request`).
+
+    ``auth_headers`` rank where the OpenAI client's ``Authorization`` does (below
+    ``default_headers``); ``extra_headers`` replace the call's own (the top rank).
+    """
+
+    url: str
+    auth_headers: Dict[str, str]
+    extra_headers: Dict[str, Union[str, Omit]]
 
 
 class AzureSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -176,6 +199,89 @@ class AzureSettings(msgspec.Struct, frozen=True, kw_only=True):
             base = f"{origin.scheme}://{origin.host_header}{base_path}"
             return msgspec.structs.replace(config, base_url=base), op
         return config, op
+
+    def websocket_request(
+        self,
+        config: ClientConfig,
+        *,
+        path: str,
+        beta: bool,
+        model: Optional[str],
+        call_id: Optional[str],
+        extra_query: Optional[Mapping[str, object]],
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]],
+        api_key: Optional[str],
+        azure_ad_token: Optional[str],
+    ) -> WebSocketRequest:
+        """The URL and credential of a WebSocket handshake below the endpoint ``path``.
+
+        ``/realtime`` (GA and beta), the official SDK's ``_configure_realtime``: the query
+        is ``extra_query`` (with ``call_id``), then ``api-version`` and
+        ``deployment`` (``azure_deployment``, else ``model``; no ``model`` parameter), over
+        the client's ``default_query``; the base is ``websocket_base_url`` as given, else
+        ``{endpoint}/openai`` with a fixed deployment or ``base_url`` otherwise, with the
+        scheme ``wss`` whatever the base's; the credential is ``api-key`` when there is a
+        key, else ``Authorization: Bearer <AD token>``, ranked below ``default_headers``.
+        The GA API needs ``model`` (:class:`OpenAIError`), even with a fixed deployment.
+
+        Any other path (``/responses``): the SDK has no Azure branch there, so the client's
+        ordinary WebSocket URL (``base_url`` with ``ws``/``wss``, ``api-version`` from the
+        default query) and its HTTP credential (:func:`auth_headers`, AD token first) ranked
+        as a request's own header: above ``default_headers``, below an ``extra_headers``
+        entry of the same name.
+        """
+        if path != _REALTIME_PATH:
+            url = build_realtime_url(
+                base_url=config.base_url,
+                websocket_base_url=config.websocket_base_url,
+                model=model,
+                call_id=call_id,
+                extra_query=extra_query,
+                beta=beta,
+                default_query=config.default_query,
+                path=path,
+            )
+            given = {name.lower() for name in extra_headers or {}}
+            credential = auth_headers(azure_ad_token=azure_ad_token, api_key=api_key)
+            merged: Dict[str, Union[str, Omit]] = {
+                name: value for name, value in credential.items() if name.lower() not in given
+            }
+            merged.update(extra_headers or {})
+            return WebSocketRequest(url=url, auth_headers={}, extra_headers=merged)
+
+        if not beta and not model:
+            raise OpenAIError(_NO_MODEL)
+        query: Dict[str, object] = dict(extra_query or {})
+        if call_id is not None:
+            query["call_id"] = call_id
+        query["api-version"] = self.api_version
+        query["deployment"] = self.azure_deployment or model
+        base = config.websocket_base_url
+        if base is None:
+            rest = config.base_url
+            if self.azure_deployment and self.azure_endpoint:
+                rest = f"{self.azure_endpoint.rstrip('/')}/openai"
+            parts = urlsplit(rest)
+            base = urlunsplit(("wss", parts.netloc, parts.path, parts.query, ""))
+        # The beta rule is Azure's: the base's scheme is kept (no http -> ws mapping).
+        url = build_realtime_url(
+            base_url=base,
+            websocket_base_url=base,
+            model=None,
+            call_id=None,
+            extra_query=query,
+            beta=True,
+            default_query=config.default_query,
+        )
+        if api_key and api_key != API_KEY_SENTINEL:
+            credential = {"api-key": api_key}
+        elif azure_ad_token:
+            credential = {"Authorization": f"Bearer {azure_ad_token}"}
+        else:
+            credential = {}
+        return WebSocketRequest(
+            url=url, auth_headers=credential, extra_headers=dict(extra_headers or {})
+        )
 
 
 def check_ad_token(token: object) -> str:

@@ -136,6 +136,15 @@ __all__ = [
 ]
 
 
+#: A client's own handshake rules (``AzureOpenAI._prepare_websocket``): given the
+#: endpoint path, ``beta``, ``model``, ``call_id``, ``extra_query`` and ``extra_headers``,
+#: the URL, the credential headers (ranked as ``Authorization``) and the call's headers.
+PrepareWebSocket = Callable[
+    ...,
+    Tuple[str, Mapping[str, str], Optional[Mapping[str, Union[str, Omit]]]],
+]
+
+
 # Options ---------------------------------------------------------------------------------
 
 
@@ -428,18 +437,31 @@ def _connect(
     Responses API over a WebSocket (the same URL, header and query rules in the SDK)."""
     config = client._config
     settings = _settings(options, config.timeout.write)
-    provider = client._engine.key_provider
-    api_key = provider() if provider is not None else config.api_key
-    url = build_realtime_url(
-        base_url=config.base_url,
-        websocket_base_url=config.websocket_base_url,
-        model=model,
-        call_id=call_id,
-        extra_query=extra_query,
-        beta=beta,
-        default_query=config.default_query,
-        path=path,
-    )
+    # A client with its own URL and credential rules (Azure) supplies them.
+    prepare: Optional[PrepareWebSocket] = getattr(client, "_prepare_websocket", None)
+    if prepare is not None:
+        url, auth, extra_headers = prepare(
+            path=path,
+            beta=beta,
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            extra_headers=extra_headers,
+        )
+    else:
+        provider = client._engine.key_provider
+        api_key = provider() if provider is not None else config.api_key
+        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        url = build_realtime_url(
+            base_url=config.base_url,
+            websocket_base_url=config.websocket_base_url,
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            beta=beta,
+            default_query=config.default_query,
+            path=path,
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ValueError(f"the Realtime URL must be ws:// or wss://, got {url!r}")
@@ -449,7 +471,7 @@ def _connect(
     machine = _Machine(
         host=origin.host_header,
         target=target,
-        headers=_handshake_headers(config, api_key, beta=beta, extra_headers=extra_headers),
+        headers=_handshake_headers(config, auth, beta=beta, extra_headers=extra_headers),
         max_message_size=settings.max_size,
         subprotocols=settings.subprotocols,
     )

@@ -26,6 +26,8 @@ from openai_proto._catalogue import OPERATIONS
 from openai_proto._config import ClientConfig
 from openai_proto._operation import Operation
 from openai_proto._request import build_request
+from openai_proto._types import omit
+from openai_proto.realtime import build_realtime_url
 
 ENDPOINT = "https://res.openai.azure.com"
 AZURE_ENV = (
@@ -286,3 +288,169 @@ def test_ad_token_provider_results_are_checked() -> None:
     for bad in ("", None, 3, b"tok"):
         with pytest.raises(ValueError, match="to return a non-empty string"):
             check_ad_token(bad)
+
+
+# -- WebSockets: realtime.connect / beta.realtime.connect / responses.connect --------------
+
+REALTIME: Dict[str, Tuple[Dict[str, Any], Dict[str, Any]]] = {
+    "endpoint + key": (
+        {"azure_endpoint": ENDPOINT, "api_key": "k"},
+        {"model": "gpt-realtime", "extra_query": {}},
+    ),
+    "fixed deployment + AD token, endpoint with a path": (
+        {"azure_endpoint": ENDPOINT + "/pre/", "azure_deployment": "dep", "azure_ad_token": "t"},
+        {"model": "gpt-realtime", "extra_query": {"a": "1 2", "l": ["x", None], "n": None}},
+    ),
+    "http base_url, default query, call_id, api-version in extra_query": (
+        {"base_url": "http://127.0.0.1:8000/custom/path", "api_key": "k"},
+        {
+            "model": "m",
+            "extra_query": {"api-version": "mine", "deployment": "x", "z": "1"},
+            "call_id": "rtc_1",
+            "default_query": {"dq": "1", "nested": {"a": 1}},
+        },
+    ),
+    "websocket_base_url keeps its query and scheme": (
+        {"azure_endpoint": "http://127.0.0.1:9", "azure_deployment": "d e", "api_key": "k"},
+        {
+            "model": "m",
+            "extra_query": {"test": "t"},
+            "websocket_base_url": "ws://127.0.0.1:9/base/?w=1",
+        },
+    ),
+    "http websocket_base_url is not mapped to ws": (
+        {"azure_endpoint": "http://127.0.0.1:9", "api_key": "k"},
+        {"model": "m", "extra_query": {}, "websocket_base_url": "http://127.0.0.1:9/base"},
+    ),
+    "token provider": (
+        {"azure_endpoint": "https://h:8443", "azure_deployment": "dep"},
+        {"model": "m", "extra_query": {}, "token": "from-provider"},
+    ),
+}
+
+
+def _ws_config(settings: AzureSettings, args: Mapping[str, Any]) -> ClientConfig:
+    return ClientConfig.create(
+        api_key="",
+        base_url=settings.base_url,
+        websocket_base_url=args.get("websocket_base_url"),
+        default_query=settings.default_query(args.get("default_query")),
+        environ={},
+    )
+
+
+@pytest.mark.parametrize("name", list(REALTIME))
+def test_realtime_url_and_credential_match_the_official_client(name: str) -> None:
+    kwargs, args = REALTIME[name]
+    token = args.get("token")
+    official = openai.AzureOpenAI(
+        api_version="2025-04-01-preview",
+        websocket_base_url=args.get("websocket_base_url"),
+        default_query=args.get("default_query"),
+        azure_ad_token_provider=(lambda: token) if token else None,
+        **kwargs,
+    )
+    query = dict(args["extra_query"])
+    if "call_id" in args:
+        query["call_id"] = args["call_id"]
+    url, headers = official._configure_realtime(args["model"], query)
+
+    settings = resolve(
+        api_version="2025-04-01-preview", has_ad_token_provider=token is not None, **kwargs
+    )
+    ours = settings.websocket_request(
+        _ws_config(settings, args),
+        path="/realtime",
+        beta=False,
+        model=args["model"],
+        call_id=args.get("call_id"),
+        extra_query=args["extra_query"],
+        extra_headers={"X-Call": "1"},
+        api_key=settings.api_key,
+        azure_ad_token=token or settings.azure_ad_token,
+    )
+    assert (ours.url, ours.auth_headers) == (str(url), headers)
+    assert ours.extra_headers == {"X-Call": "1"}  # the call's headers, untouched
+
+
+def test_realtime_needs_a_model_on_the_ga_api_only() -> None:
+    settings = resolve(api_version="v", azure_endpoint=ENDPOINT, azure_deployment="d", api_key="k")
+    config = _ws_config(settings, {})
+    common: Dict[str, Any] = {
+        "path": "/realtime",
+        "call_id": None,
+        "extra_query": None,
+        "extra_headers": None,
+        "api_key": "k",
+        "azure_ad_token": None,
+    }
+    with pytest.raises(OpenAIError, match=r"^`model` is required for Azure Realtime API$"):
+        settings.websocket_request(config, beta=False, model=None, **common)
+    beta = settings.websocket_request(config, beta=True, model="m", **common)
+    assert beta.url == "wss://res.openai.azure.com/openai/realtime?api-version=v&deployment=d"
+
+
+def test_realtime_credential_prefers_a_real_api_key() -> None:
+    """The SDK's order for WebSockets: ``api-key`` first, else the AD token; the key's
+    sentinel and an empty key count as none."""
+    settings = resolve(api_version="v", azure_endpoint=ENDPOINT, azure_ad_token="t")
+    config = _ws_config(settings, {})
+
+    def credential(api_key: Optional[str], token: Optional[str]) -> Dict[str, str]:
+        return settings.websocket_request(
+            config,
+            path="/realtime",
+            beta=False,
+            model="m",
+            call_id=None,
+            extra_query=None,
+            extra_headers=None,
+            api_key=api_key,
+            azure_ad_token=token,
+        ).auth_headers
+
+    assert credential("k", "t") == {"api-key": "k"}
+    assert credential(API_KEY_SENTINEL, "t") == {"Authorization": "Bearer t"}
+    assert credential("", "t") == {"Authorization": "Bearer t"}
+    assert credential(None, None) == {}
+
+
+def test_responses_websocket_uses_the_client_url_and_the_http_credential() -> None:
+    settings = resolve(
+        api_version="v", azure_endpoint="http://127.0.0.1:9", azure_deployment="dep", api_key="k"
+    )
+    config = _ws_config(settings, {"default_query": {"dq": "1"}})
+
+    def request(
+        extra_headers: Optional[Mapping[str, Any]], token: Optional[str] = None
+    ) -> Tuple[str, Dict[str, str], Dict[str, Any]]:
+        r = settings.websocket_request(
+            config,
+            path="/responses",
+            beta=False,
+            model=None,
+            call_id=None,
+            extra_query={"x": "1"},
+            extra_headers=extra_headers,
+            api_key="k",
+            azure_ad_token=token,
+        )
+        return r.url, r.auth_headers, r.extra_headers
+
+    url, low, high = request({"X-Call": "1"})
+    assert url == build_realtime_url(
+        base_url=config.base_url,
+        websocket_base_url=None,
+        model=None,
+        call_id=None,
+        extra_query={"x": "1"},
+        beta=False,
+        default_query=config.default_query,
+        path="/responses",
+    )
+    assert url == "ws://127.0.0.1:9/openai/deployments/dep/responses?dq=1&api-version=v&x=1"
+    # Ranked as the request's own header: above default_headers, below the call's.
+    assert (low, high) == ({}, {"api-key": "k", "X-Call": "1"})
+    assert request({"API-KEY": "mine"})[2] == {"API-KEY": "mine"}
+    assert request({"api-key": omit})[2] == {"api-key": omit}
+    assert request(None, token="t")[2] == {"Authorization": "Bearer t"}  # AD token first
