@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from typing import Deque, Optional
+from typing import Awaitable, Callable, Deque, List, Optional, Sequence, TypeVar
 
 from ._base import (
     ConnectError,
@@ -23,6 +23,8 @@ from ._base import (
 )
 
 __all__ = ["AsyncioBackend"]
+
+T = TypeVar("T")
 
 _HIGH_WATER = 1 << 20  # pause reading past 1 MiB buffered
 
@@ -244,6 +246,22 @@ class AsyncioBackend:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    async def run_all(self, calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> List[T]:
+        semaphore = asyncio.Semaphore(limit)
+
+        async def one(call: Callable[[], Awaitable[T]]) -> T:
+            async with semaphore:
+                return await call()
+
+        tasks = [asyncio.ensure_future(one(call)) for call in calls]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     def semaphore(self, value: int) -> _Semaphore:
         return _Semaphore(value)

@@ -10,7 +10,20 @@ public ``APIConnectionError`` / ``APITimeoutError``.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, AsyncIterator, Iterator, Mapping, Optional, Protocol, Type
+from typing import (
+    TYPE_CHECKING,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Type,
+    TypeVar,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -35,6 +48,8 @@ __all__ = [
     "default_ssl_context",
     "map_exceptions",
 ]
+
+T = TypeVar("T")
 
 
 class TransportError(Exception):
@@ -134,6 +149,11 @@ class AsyncBackend(Protocol):
     async def sleep(self, seconds: float) -> None: ...
 
     def semaphore(self, value: int) -> AsyncSemaphore: ...
+
+    async def run_all(self, calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> List[T]:
+        """Run ``calls`` at most ``limit`` at a time; their results in the order of
+        ``calls``. The first failure cancels the others and is raised as it is."""
+        ...
 
 
 class AsyncResponse(Protocol):

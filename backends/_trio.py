@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import ssl
-from typing import Dict, Iterator, Optional, Type
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Sequence, Type, TypeVar
 
 import trio
 
@@ -28,6 +28,8 @@ from ._base import (
 )
 
 __all__ = ["TrioBackend", "TrioStream"]
+
+T = TypeVar("T")
 
 # Bound on a graceful close (TLS close_notify) so ``aclose`` cannot hang on a stuck peer.
 _CLOSE_TIMEOUT = 5.0
@@ -163,6 +165,26 @@ class TrioBackend:
 
     async def sleep(self, seconds: float) -> None:
         await trio.sleep(seconds)
+
+    async def run_all(self, calls: Sequence[Callable[[], Awaitable[T]]], limit: int) -> List[T]:
+        limiter = trio.CapacityLimiter(limit)
+        results: List[Any] = [None] * len(calls)
+        errors: List[Exception] = []
+
+        async def one(index: int, nursery: trio.Nursery) -> None:
+            async with limiter:
+                try:
+                    results[index] = await calls[index]()
+                except Exception as exc:  # the first one wins; the rest are cancelled
+                    errors.append(exc)
+                    nursery.cancel_scope.cancel()
+
+        async with trio.open_nursery() as nursery:
+            for index in range(len(calls)):
+                nursery.start_soon(one, index, nursery)
+        if errors:
+            raise errors[0]
+        return results
 
     def semaphore(self, value: int) -> _Semaphore:
         return _Semaphore(value)

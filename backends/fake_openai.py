@@ -4,7 +4,8 @@ It is the peer our client is tested against, so it shares no code with ``openai_
 it is written with starlette and served by uvicorn (h11), with the stdlib ``json`` encoder.
 Response shapes follow the OpenAPI spec (``CreateChatCompletionResponse``,
 ``CreateChatCompletionStreamResponse``, ``CreateEmbeddingResponse``, ``ListModelsResponse``,
-``Model``, ``DeleteModelResponse``, ``ErrorResponse``, ``OpenAIFile``, ``ListFilesResponse``).
+``Model``, ``DeleteModelResponse``, ``ErrorResponse``, ``OpenAIFile``, ``ListFilesResponse``,
+``VectorStoreFileObject``, ``VectorStoreFileBatchObject``).
 Uploads (``POST /v1/files``) are parsed with starlette's form parser (python-multipart).
 
 In-process use::
@@ -196,6 +197,14 @@ class FakeState:
         #: ``content_type`` and ``fields`` (the other form fields) of the upload, and
         #: ``content`` when it is at most ``KEPT_FILE_BYTES`` (else ``None``).
         self.files: Dict[str, Dict[str, Any]] = {}
+        #: Vector stores (``/v1/vector_stores/{id}/files``, ``.../file_batches``): a file
+        #: attached or a batch created is ``in_progress`` for ``processing_polls`` retrievals,
+        #: then ``completed``; in-progress answers carry ``openai-poll-after-ms:
+        #: poll_after_ms`` when that is set.
+        self.processing_polls = 2
+        self.poll_after_ms: Optional[int] = None
+        self.vector_store_files: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self.file_batches: Dict[str, Dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._requests: List[RecordedRequest] = []
         self._scripts: Dict[str, Deque[Reply]] = {}
@@ -229,6 +238,10 @@ class FakeState:
             self._requests.clear()
             self._scripts.clear()
             self.files.clear()
+            self.vector_store_files.clear()
+            self.file_batches.clear()
+            self.processing_polls = 2
+            self.poll_after_ms = None
             self._counter = 0
             self.api_key = None
             self.stream_delay = 0.0
@@ -1054,6 +1067,123 @@ async def _speech(request: Request) -> Response:
 
 
 # --------------------------------------------------------------------------------------
+# /v1/vector_stores/{id}/files and /file_batches: processing that takes a few polls
+# --------------------------------------------------------------------------------------
+
+
+def _poll_headers(state: FakeState, status: str) -> Dict[str, str]:
+    if status == "in_progress" and state.poll_after_ms is not None:
+        return {"openai-poll-after-ms": str(state.poll_after_ms)}
+    return {}
+
+
+def _vector_store_file(state: FakeState, vector_store_id: str, file_id: str) -> Dict[str, Any]:
+    entry = state.vector_store_files[(vector_store_id, file_id)]
+    status = "in_progress" if entry["polls_left"] > 0 else "completed"
+    obj: Dict[str, Any] = {
+        "id": file_id,
+        "object": "vector_store.file",
+        "usage_bytes": state.files[file_id]["size"] if file_id in state.files else 0,
+        "created_at": CREATED,
+        "vector_store_id": vector_store_id,
+        "status": status,
+        "last_error": None,
+    }
+    if entry["attributes"] is not None:
+        obj["attributes"] = entry["attributes"]
+    return obj
+
+
+def _attach(state: FakeState, vector_store_id: str, file_id: str, attributes: Any) -> None:
+    state.vector_store_files[(vector_store_id, file_id)] = {
+        "polls_left": state.processing_polls,
+        "attributes": attributes,
+    }
+
+
+async def _create_vector_store_file(request: Request) -> Response:
+    """Attach an uploaded file (``file_id``) to a vector store; it starts ``in_progress``."""
+    state: FakeState = request.app.state.fake
+    vector_store_id: str = request.path_params["vector_store_id"]
+    body = _parse_json(await request.body())
+    file_id = body.get("file_id") if isinstance(body, dict) else None
+    if not isinstance(file_id, str):
+        return _error(400, "Missing required parameter: 'file_id'.", param="file_id")
+    if file_id not in state.files:
+        return _file_not_found(file_id)
+    _attach(state, vector_store_id, file_id, body.get("attributes"))
+    obj = _vector_store_file(state, vector_store_id, file_id)
+    return JSONResponse(obj, headers=_poll_headers(state, obj["status"]))
+
+
+async def _retrieve_vector_store_file(request: Request) -> Response:
+    """Each retrieval brings an attached file one poll closer to ``completed``."""
+    state: FakeState = request.app.state.fake
+    vector_store_id: str = request.path_params["vector_store_id"]
+    file_id: str = request.path_params["file_id"]
+    entry = state.vector_store_files.get((vector_store_id, file_id))
+    if entry is None:
+        return _error(404, f"No file found with id '{file_id}' in vector store.", param="id")
+    obj = _vector_store_file(state, vector_store_id, file_id)
+    entry["polls_left"] = max(0, entry["polls_left"] - 1)
+    return JSONResponse(obj, headers=_poll_headers(state, obj["status"]))
+
+
+def _file_batch(state: FakeState, batch_id: str) -> Dict[str, Any]:
+    batch = state.file_batches[batch_id]
+    total = len(batch["file_ids"])
+    done = batch["polls_left"] <= 0
+    return {
+        "id": batch_id,
+        "object": "vector_store.files_batch",
+        "created_at": CREATED,
+        "vector_store_id": batch["vector_store_id"],
+        "status": "completed" if done else "in_progress",
+        "file_counts": {
+            "in_progress": 0 if done else total,
+            "completed": total if done else 0,
+            "failed": 0,
+            "cancelled": 0,
+            "total": total,
+        },
+    }
+
+
+async def _create_file_batch(request: Request) -> Response:
+    """A batch of uploaded files (``file_ids``), ``in_progress`` while any file is."""
+    state: FakeState = request.app.state.fake
+    vector_store_id: str = request.path_params["vector_store_id"]
+    body = _parse_json(await request.body())
+    file_ids = body.get("file_ids") if isinstance(body, dict) else None
+    if not isinstance(file_ids, list) or not all(isinstance(f, str) for f in file_ids):
+        return _error(400, "Missing required parameter: 'file_ids'.", param="file_ids")
+    missing = [f for f in file_ids if f not in state.files]
+    if missing:
+        return _file_not_found(missing[0])
+    batch_id = f"vsfb_{len(state.file_batches) + 1:06d}"
+    for file_id in file_ids:
+        _attach(state, vector_store_id, file_id, body.get("attributes"))
+    state.file_batches[batch_id] = {
+        "vector_store_id": vector_store_id,
+        "file_ids": list(file_ids),
+        "polls_left": state.processing_polls if file_ids else 0,
+    }
+    obj = _file_batch(state, batch_id)
+    return JSONResponse(obj, headers=_poll_headers(state, obj["status"]))
+
+
+async def _retrieve_file_batch(request: Request) -> Response:
+    state: FakeState = request.app.state.fake
+    batch_id: str = request.path_params["batch_id"]
+    batch = state.file_batches.get(batch_id)
+    if batch is None or batch["vector_store_id"] != request.path_params["vector_store_id"]:
+        return _error(404, f"No batch found with id '{batch_id}'.", param="batch_id")
+    obj = _file_batch(state, batch_id)
+    batch["polls_left"] = max(0, batch["polls_left"] - 1)
+    return JSONResponse(obj, headers=_poll_headers(state, obj["status"]))
+
+
+# --------------------------------------------------------------------------------------
 # /_control/*
 # --------------------------------------------------------------------------------------
 
@@ -1124,6 +1254,26 @@ def create_app(state: FakeState) -> Starlette:
         Route("/v1/files/{file_id}", _retrieve_file, methods=["GET"]),
         Route("/v1/files/{file_id}/content", _file_content, methods=["GET"]),
         Route("/v1/audio/speech", _speech, methods=["POST"]),
+        Route(
+            "/v1/vector_stores/{vector_store_id}/files",
+            _create_vector_store_file,
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/vector_stores/{vector_store_id}/files/{file_id}",
+            _retrieve_vector_store_file,
+            methods=["GET"],
+        ),
+        Route(
+            "/v1/vector_stores/{vector_store_id}/file_batches",
+            _create_file_batch,
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/vector_stores/{vector_store_id}/file_batches/{batch_id}",
+            _retrieve_file_batch,
+            methods=["GET"],
+        ),
         Route("/_control/script", _control_script, methods=["POST"]),
         Route("/_control/requests", _control_requests, methods=["GET"]),
         Route("/_control/reset", _control_reset, methods=["POST"]),

@@ -921,10 +921,16 @@ def add_event_unions(spec: Dict[str, Any]) -> None:
 # A top-level path the spec does not generate (``webhooks``) is added to ``TOP_LEVEL``.
 RESOURCE_OVERRIDES = {
     "beta.realtime": "backends._realtime:AsyncBetaRealtime",
+    "beta.threads": "backends._polling:AsyncThreads",
+    "beta.threads.runs": "backends._polling:AsyncRuns",
     "chat.completions": "backends._structured:AsyncCompletions",
     "embeddings": "backends._embeddings:AsyncEmbeddings",
+    "files": "backends._polling:AsyncFiles",
     "realtime": "backends._realtime:AsyncRealtime",
     "responses": "backends._structured:AsyncResponses",
+    "vector_stores.file_batches": "backends._polling:AsyncFileBatches",
+    "vector_stores.files": "backends._polling:AsyncVectorStoreFiles",
+    "videos": "backends._polling:AsyncVideos",
     "webhooks": "backends._webhooks:AsyncWebhooks",
 }
 

@@ -66,6 +66,7 @@ MODULES: List[str] = [
     "_resource.py",
     "_embeddings.py",
     "_structured.py",
+    "_polling.py",
     "_response.py",
     "_webhooks.py",
     "_realtime.py",

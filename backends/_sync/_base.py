@@ -10,13 +10,22 @@ public ``APIConnectionError`` / ``APITimeoutError``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Optional, Protocol
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Iterator,
+    List,
+    Optional,
+    Protocol,
+    Sequence,
+)
 
 from backends._base import ConnectError as ConnectError
 from backends._base import ConnectTimeout as ConnectTimeout
 from backends._base import PoolTimeout as PoolTimeout
 from backends._base import ReadError as ReadError
 from backends._base import ReadTimeout as ReadTimeout
+from backends._base import T as T
 from backends._base import TimeoutException as TimeoutException
 from backends._base import TransportError as TransportError
 from backends._base import WriteError as WriteError
@@ -94,6 +103,11 @@ class Backend(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
     def semaphore(self, value: int) -> Semaphore: ...
+
+    def run_all(self, calls: Sequence[Callable[[], T]], limit: int) -> List[T]:
+        """Run ``calls`` at most ``limit`` at a time; their results in the order of
+        ``calls``. The first failure cancels the others and is raised as it is."""
+        ...
 
 
 class SyncResponse(Protocol):

@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import Dict, NoReturn, Optional, Type, Union
+from typing import Callable, Dict, List, NoReturn, Optional, Sequence, Type, TypeVar, Union
 
 from ._base import (
     Backend,
@@ -34,6 +34,8 @@ from ._base import (
 )
 
 __all__ = ["LoopBinding", "SocketStream", "SyncBackend", "adapt_http_client", "load_backend"]
+
+T = TypeVar("T")
 
 
 def _errors(
@@ -146,6 +148,20 @@ class SyncBackend:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+    def run_all(self, calls: Sequence[Callable[[], T]], limit: int) -> List[T]:
+        """``limit`` threads (the client is shared by threads safely); the first failure
+        in the order of ``calls`` is raised and the calls not started yet are skipped."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=limit) as pool:
+            futures = [pool.submit(call) for call in calls]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
 
     def semaphore(self, value: int) -> _Semaphore:
         return _Semaphore(value)

@@ -24,7 +24,7 @@ TOP_LEVEL: Dict[str, str] = {
     "conversations": "backends.resources.conversations.conversations:AsyncConversations",
     "embeddings": "backends._embeddings:AsyncEmbeddings",
     "evals": "backends.resources.evals.evals:AsyncEvals",
-    "files": "backends.resources.files:AsyncFiles",
+    "files": "backends._polling:AsyncFiles",
     "fine_tuning": "backends.resources.fine_tuning.fine_tuning:AsyncFineTuning",
     "images": "backends.resources.images:AsyncImages",
     "models": "backends.resources.models:AsyncModels",
@@ -34,6 +34,6 @@ TOP_LEVEL: Dict[str, str] = {
     "skills": "backends.resources.skills.skills:AsyncSkills",
     "uploads": "backends.resources.uploads.uploads:AsyncUploads",
     "vector_stores": "backends.resources.vector_stores.vector_stores:AsyncVectorStores",
-    "videos": "backends.resources.videos:AsyncVideos",
+    "videos": "backends._polling:AsyncVideos",
     "webhooks": "backends._webhooks:AsyncWebhooks",
 }

@@ -24,7 +24,7 @@ TOP_LEVEL: Dict[str, str] = {
     "conversations": "backends._sync.resources.conversations.conversations:Conversations",
     "embeddings": "backends._sync._embeddings:Embeddings",
     "evals": "backends._sync.resources.evals.evals:Evals",
-    "files": "backends._sync.resources.files:Files",
+    "files": "backends._sync._polling:Files",
     "fine_tuning": "backends._sync.resources.fine_tuning.fine_tuning:FineTuning",
     "images": "backends._sync.resources.images:Images",
     "models": "backends._sync.resources.models:Models",
@@ -34,6 +34,6 @@ TOP_LEVEL: Dict[str, str] = {
     "skills": "backends._sync.resources.skills.skills:Skills",
     "uploads": "backends._sync.resources.uploads.uploads:Uploads",
     "vector_stores": "backends._sync.resources.vector_stores.vector_stores:VectorStores",
-    "videos": "backends._sync.resources.videos:Videos",
+    "videos": "backends._sync._polling:Videos",
     "webhooks": "backends._sync._webhooks:Webhooks",
 }

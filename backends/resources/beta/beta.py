@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from backends._resource import AsyncAPIResource
 
 if TYPE_CHECKING:
+    from backends._polling import AsyncThreads
     from backends._realtime import AsyncBetaRealtime
     from backends.resources.beta.assistants import AsyncAssistants
     from backends.resources.beta.chatkit.chatkit import AsyncChatKit
     from backends.resources.beta.responses.responses import AsyncResponses
-    from backends.resources.beta.threads.threads import AsyncThreads
 
 __all__ = ["AsyncBeta"]
 
@@ -47,6 +47,6 @@ class AsyncBeta(AsyncAPIResource):
 
     @cached_property
     def threads(self) -> AsyncThreads:
-        from backends.resources.beta.threads.threads import AsyncThreads
+        from backends._polling import AsyncThreads
 
         return AsyncThreads(self._client)

@@ -13,8 +13,7 @@ from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, n
 
 if TYPE_CHECKING:
     from backends._pagination import AsyncPaginator
-    from backends.resources.vector_stores.file_batches import AsyncFileBatches
-    from backends.resources.vector_stores.files import AsyncFiles
+    from backends._polling import AsyncFileBatches, AsyncVectorStoreFiles
     from openai_proto.types.vector_stores import (
         VectorStore,
         VectorStoreDeleted,
@@ -29,15 +28,15 @@ class AsyncVectorStores(AsyncAPIResource):
 
     @cached_property
     def file_batches(self) -> AsyncFileBatches:
-        from backends.resources.vector_stores.file_batches import AsyncFileBatches
+        from backends._polling import AsyncFileBatches
 
         return AsyncFileBatches(self._client)
 
     @cached_property
-    def files(self) -> AsyncFiles:
-        from backends.resources.vector_stores.files import AsyncFiles
+    def files(self) -> AsyncVectorStoreFiles:
+        from backends._polling import AsyncVectorStoreFiles
 
-        return AsyncFiles(self._client)
+        return AsyncVectorStoreFiles(self._client)
 
     async def create(
         self,

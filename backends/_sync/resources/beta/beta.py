@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from backends._sync._resource import SyncAPIResource
 
 if TYPE_CHECKING:
+    from backends._sync._polling import Threads
     from backends._sync._realtime import BetaRealtime
     from backends._sync.resources.beta.assistants import Assistants
     from backends._sync.resources.beta.chatkit.chatkit import ChatKit
     from backends._sync.resources.beta.responses.responses import Responses
-    from backends._sync.resources.beta.threads.threads import Threads
 
 __all__ = ["Beta"]
 
@@ -47,6 +47,6 @@ class Beta(SyncAPIResource):
 
     @cached_property
     def threads(self) -> Threads:
-        from backends._sync.resources.beta.threads.threads import Threads
+        from backends._sync._polling import Threads
 
         return Threads(self._client)

@@ -13,8 +13,7 @@ from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, n
 
 if TYPE_CHECKING:
     from backends._sync._pagination import SyncPage
-    from backends._sync.resources.vector_stores.file_batches import FileBatches
-    from backends._sync.resources.vector_stores.files import Files
+    from backends._sync._polling import FileBatches, VectorStoreFiles
     from openai_proto.types.vector_stores import (
         VectorStore,
         VectorStoreDeleted,
@@ -29,15 +28,15 @@ class VectorStores(SyncAPIResource):
 
     @cached_property
     def file_batches(self) -> FileBatches:
-        from backends._sync.resources.vector_stores.file_batches import FileBatches
+        from backends._sync._polling import FileBatches
 
         return FileBatches(self._client)
 
     @cached_property
-    def files(self) -> Files:
-        from backends._sync.resources.vector_stores.files import Files
+    def files(self) -> VectorStoreFiles:
+        from backends._sync._polling import VectorStoreFiles
 
-        return Files(self._client)
+        return VectorStoreFiles(self._client)
 
     def create(
         self,

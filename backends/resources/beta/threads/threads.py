@@ -12,9 +12,9 @@ from openai_proto._request import RequestOptions
 from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, not_given, omit
 
 if TYPE_CHECKING:
+    from backends._polling import AsyncRuns
     from backends._stream import AsyncStream
     from backends.resources.beta.threads.messages import AsyncMessages
-    from backends.resources.beta.threads.runs.runs import AsyncRuns
     from openai_proto.types.beta import AssistantStreamEvent, Run, Thread, ThreadDeleted
 
 __all__ = ["AsyncThreads"]
@@ -31,7 +31,7 @@ class AsyncThreads(AsyncAPIResource):
 
     @cached_property
     def runs(self) -> AsyncRuns:
-        from backends.resources.beta.threads.runs.runs import AsyncRuns
+        from backends._polling import AsyncRuns
 
         return AsyncRuns(self._client)
 

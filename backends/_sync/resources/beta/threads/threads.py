@@ -12,9 +12,9 @@ from openai_proto._request import RequestOptions
 from openai_proto._types import Body, Headers, NotGiven, Omit, Query, Timeout, not_given, omit
 
 if TYPE_CHECKING:
+    from backends._sync._polling import Runs
     from backends._sync._stream import Stream
     from backends._sync.resources.beta.threads.messages import Messages
-    from backends._sync.resources.beta.threads.runs.runs import Runs
     from openai_proto.types.beta import AssistantStreamEvent, Run, Thread, ThreadDeleted
 
 __all__ = ["Threads"]
@@ -31,7 +31,7 @@ class Threads(SyncAPIResource):
 
     @cached_property
     def runs(self) -> Runs:
-        from backends._sync.resources.beta.threads.runs.runs import Runs
+        from backends._sync._polling import Runs
 
         return Runs(self._client)
 
