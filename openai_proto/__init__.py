@@ -7,7 +7,11 @@ on first access (PEP 562 module ``__getattr__``), so the drop-in import still wo
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._reconnect import ReconnectingEvent, ReconnectingOverrides
 
 from ._exceptions import (
     APIConnectionError,
@@ -33,7 +37,6 @@ from ._exceptions import (
     WebSocketConnectionClosedError,
     WebSocketQueueFullError,
 )
-from ._reconnect import ReconnectingEvent, ReconnectingOverrides
 from ._types import NOT_GIVEN, NotGiven, Omit, Timeout, not_given, omit
 from ._version import __version__
 
@@ -90,11 +93,14 @@ _FROM_BACKENDS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _FROM_BACKENDS:
-        import backends
+# Realtime session types, from a core module loaded on first use (it costs a few ms).
+_FROM_RECONNECT = {"ReconnectingEvent", "ReconnectingOverrides"}
 
-        value = getattr(backends, name)
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_BACKENDS or name in _FROM_RECONNECT:
+        module = "backends" if name in _FROM_BACKENDS else "openai_proto._reconnect"
+        value = getattr(importlib.import_module(module), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'openai_proto' has no attribute {name!r}")
