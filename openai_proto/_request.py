@@ -17,7 +17,7 @@ from ._config import ClientConfig, Origin, split_base_url
 from ._exceptions import LocalProtocolError
 from ._headers import redact
 from ._operation import Operation
-from ._types import NOT_GIVEN, Omit, Timeout, _Sentinel, omit
+from ._types import NOT_GIVEN, Omit, Timeout, is_given, omit
 from ._version import __version__
 
 if TYPE_CHECKING:  # the multipart encoder loads on the first upload
@@ -70,7 +70,7 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
 def _flatten(key: str, value: object, out: List[Tuple[str, str]]) -> None:
     # Same query format as the official SDK: lists repeat the key, mappings nest with
     # brackets, booleans are lowercase, None is left out.
-    if value is None or isinstance(value, _Sentinel):
+    if value is None or not is_given(value):
         return
     if isinstance(value, bool):
         out.append((key, "true" if value else "false"))
@@ -118,7 +118,7 @@ def _deep_merge(base: Dict[str, object], extra: Mapping[str, object]) -> Dict[st
         current = out.get(key)
         if isinstance(current, dict) and isinstance(value, Mapping):
             out[key] = _deep_merge(current, value)
-        elif not isinstance(value, _Sentinel):
+        elif is_given(value):
             out[key] = value
         else:
             out.pop(key, None)
