@@ -94,7 +94,7 @@ class AsyncioStream:
         self._transport = transport
         self._p = protocol
         self._loop = protocol._loop
-        # Read timeouts: one long-lived timer per connection (see _read_timer).
+        # Read timeouts: one long-lived timer per connection (see _watch_read).
         self._read_deadline = 0.0
         self._read_timer: Optional[asyncio.TimerHandle] = None
 
