@@ -35,6 +35,8 @@ from .resources.chat.completions.completions import AsyncCompletions as _Generat
 from .resources.responses.responses import AsyncResponses as _GeneratedResponses
 
 if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first use only
+    from typing_extensions import Unpack
+
     from openai_proto._structured import (
         ChatCompletionStreamEvent,  # noqa: F401 (named in a base-class subscript string)
         ParsedChatCompletion,
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first 
 
     from ._realtime import OnReconnecting
     from ._responses_ws import AsyncResponsesConnectionManager
+    from .resources._params import CompletionParseParams, ResponseParseParams
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -68,7 +71,7 @@ def _response_format_param(response_format: Any) -> Any:
     )
 
 
-def _check_params(params: Dict[str, Any]) -> None:
+def _check_params(params: Mapping[str, object]) -> None:
     if "stream" in params:
         raise TypeError("parse() and stream() choose `stream` themselves; do not pass it")
 
@@ -83,7 +86,7 @@ class AsyncCompletions(_GeneratedCompletions):
         model: str,
         response_format: Union[Type[T], object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[CompletionParseParams],
     ) -> ParsedChatCompletion[T]:
         """``create`` with ``response_format`` given as a type (msgspec Struct, dataclass or
         pydantic model): the request carries its strict JSON schema and each
@@ -114,7 +117,7 @@ class AsyncCompletions(_GeneratedCompletions):
         model: str,
         response_format: Union[Type[T], object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[CompletionParseParams],
     ) -> AsyncChatCompletionStreamManager[T]:
         """A streamed ``create`` to use as ``async with client.chat.completions.stream(...)
         as stream``: iterate the helper events, then ``await stream.get_final_completion()``.
@@ -319,7 +322,7 @@ class AsyncResponses(_GeneratedResponses):
         text_format: Union[Type[T], Omit] = omit,
         text: Union[object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[ResponseParseParams],
     ) -> ParsedResponse[T]:
         """``create`` with ``text_format`` given as a type: the request's ``text.format`` is
         its strict JSON schema and ``output_parsed`` (and each ``output_text`` part's
@@ -336,7 +339,7 @@ class AsyncResponses(_GeneratedResponses):
         text_format: Union[Type[T], Omit] = omit,
         text: Union[object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[ResponseParseParams],
     ) -> AsyncResponseStreamManager[T]:
         """A streamed ``create`` for ``async with client.responses.stream(...) as stream``:
         iterate the events (text deltas with ``snapshot``, ``.done`` with ``parsed``), then

@@ -1834,6 +1834,7 @@ def build_types_and_catalogue(
     files["openai_proto/types/__init__.py"] = render_types_init(tm, modules)
     files["openai_proto/_catalogue.py"] = render_catalogue(entries, tm)
     files.update(render_resources(tm, entries))
+    files[PARAMS_MODULE] = render_params(spec, tm, entries)
     if VERBOSE:
         for note in PAGE_NOTES:
             print("note:", note, file=sys.stderr)
@@ -2319,6 +2320,52 @@ def param_ann(t: TExpr, tm: TypeModel) -> str:
 EXTRA_KW = ("extra_headers", "extra_query", "extra_body", "timeout")
 
 
+#: The request options every method takes after its operation parameters: (name, annotation,
+#: default).
+EXTRA_PARAMS: Tuple[Tuple[str, str, str], ...] = (
+    ("extra_headers", "Optional[Headers]", "None"),
+    ("extra_query", "Optional[Query]", "None"),
+    ("extra_body", "Optional[Body]", "None"),
+    ("timeout", "Union[float, Timeout, NotGiven, None]", "not_given"),
+)
+
+
+@dataclass
+class KwParam:
+    """One operation parameter of a generated method as it appears in the signature."""
+
+    py: str
+    wire: str
+    ann: str  # without the ``Omit`` of an optional parameter
+    required: bool
+
+
+def method_params(e: Entry, tm: TypeModel) -> List[KwParam]:
+    """The operation parameters of ``e``'s method (query, body, header), required ones first,
+    with Python names made unique against the path arguments and the request options."""
+    streaming = e.stream_type is not None and any(b.wire == "stream" for b in e.body)
+    used = set(e.positional) | set(e.kw_path) | set(EXTRA_KW) | {"self"}
+    req: List[KwParam] = []
+    opt: List[KwParam] = []
+    for prm in [*e.query, *e.body, *e.header_params]:
+        py = prm.py
+        while py in used:
+            py += "_"
+        used.add(py)
+        prm.py = py
+        if prm.wire == "stream" and streaming:
+            opt.append(KwParam(py, prm.wire, "Optional[bool]", False))
+            continue
+        if prm.wire in e.file_fields:
+            ann = "object"
+        else:
+            ann = param_ann(prm.type, tm)
+        if prm.nullable and ann != "object":
+            ann = f"Optional[{ann}]"
+        (req if prm.required else opt).append(KwParam(py, prm.wire, ann, prm.required))
+    return req + opt
+
+
 def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str:
     meth = e.name.rsplit(".", 1)[-1]
     streaming = e.stream_type is not None and any(b.wire == "stream" for b in e.body)
@@ -2328,35 +2375,13 @@ def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str
     sig.append("*")
     for a in e.kw_path:
         sig.append(f"{a}: str")
-    params = [*e.query, *e.body, *e.header_params]
     used = set(e.positional) | set(e.kw_path) | set(EXTRA_KW) | {"self"}
-    req, opt = [], []
-    for prm in params:
-        py = prm.py
-        while py in used:
-            py += "_"
-        used.add(py)
-        prm.py = py
-        if prm.wire == "stream" and streaming:
-            opt.append(f"{py}: Union[Optional[bool], Omit] = omit")
-            continue
-        if prm.wire in e.file_fields:
-            ann = "object"
-        else:
-            ann = param_ann(prm.type, tm)
-        if prm.nullable and ann != "object":
-            ann = f"Optional[{ann}]"
-        if prm.required:
-            req.append(f"{py}: {ann}")
-        else:
-            opt.append(f"{py}: Union[{ann}, Omit] = omit")
-    sig += req + opt
-    sig += [
-        "extra_headers: Optional[Headers] = None",
-        "extra_query: Optional[Query] = None",
-        "extra_body: Optional[Body] = None",
-        "timeout: Union[float, Timeout, NotGiven, None] = not_given",
-    ]
+    for kp in method_params(e, tm):
+        used.add(kp.py)
+        sig.append(
+            f"{kp.py}: {kp.ann}" if kp.required else f"{kp.py}: Union[{kp.ann}, Omit] = omit"
+        )
+    sig += [f"{name}: {ann} = {default}" for name, ann, default in EXTRA_PARAMS]
 
     # return annotation
     def tref(ref: Optional[str], cls: Optional[str]) -> Optional[str]:
@@ -2556,6 +2581,140 @@ def render_resources(tm: TypeModel, entries: List[Entry]) -> Dict[str, str]:
     top += ["}", ""]
     files["backends/resources/__init__.py"] = "\n".join(top)
     return files
+
+
+# ---------------------------------------------------------------------------------------------
+# keyword-argument types of the helpers (PEP 692)
+
+PARAMS_MODULE = "backends/resources/_params.py"
+
+
+@dataclass(frozen=True)
+class ParamsType:
+    """A ``TypedDict`` of the keyword arguments a hand-written helper forwards to a generated
+    method, for ``**params: Unpack[...]``."""
+
+    name: str
+    entry: str  # the catalogue name of the generated method
+    exclude: Tuple[str, ...]  # parameters the helper sets or names itself
+    options: bool  # with the request options (``extra_headers`` ...): an HTTP call
+    doc: str
+    event: Optional[str] = None  # a spec schema whose own properties (but ``type``) are added
+
+
+PARAMS_TYPES: Tuple[ParamsType, ...] = (
+    ParamsType(
+        "CompletionParseParams",
+        "chat.completions.create",
+        ("stream", "messages", "model", "response_format", "tools"),
+        True,
+        "The keyword arguments of ``client.chat.completions.parse()`` / ``.stream()`` after "
+        "``messages``, ``model``, ``response_format`` and ``tools``: those of ``create`` "
+        "but ``stream``, which the helper sets.",
+    ),
+    ParamsType(
+        "ResponseParseParams",
+        "responses.create",
+        ("stream", "text", "tools"),
+        True,
+        "The keyword arguments of ``client.responses.parse()`` / ``.stream()`` after "
+        "``text_format``, ``text`` and ``tools``: those of ``create`` but ``stream``, which "
+        "the helper sets.",
+    ),
+    ParamsType(
+        "ResponseCreateEventParams",
+        "responses.create",
+        ("stream", "background"),
+        False,
+        "The fields of the Responses WebSocket ``response.create`` event "
+        "(``connection.response.create()``): the body of ``POST /responses`` without "
+        "``stream`` (implied) and ``background`` (not supported over the WebSocket), plus "
+        "the WebSocket-only ``stream_id`` (spec ``ResponsesClientEventResponseCreate``).",
+        event="ResponsesClientEventResponseCreate",
+    ),
+)
+
+_SIMPLE_ANN = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+def _event_fields(spec: Dict[str, Any], schema: str) -> List[Tuple[str, str]]:
+    """(name, annotation) of the properties an event schema adds to the body it wraps: those
+    of its inline ``allOf`` parts, less the ``type`` tag."""
+    s = spec["components"]["schemas"][schema]
+    out: List[Tuple[str, str]] = []
+    for part in s.get("allOf", [s]):
+        for wire, ps in part.get("properties", {}).items():
+            if wire != "type" and "$ref" not in part:
+                out.append((wire, _SIMPLE_ANN.get(ps.get("type", ""), "object")))
+    return out
+
+
+def render_params(spec: Dict[str, Any], tm: TypeModel, entries: List[Entry]) -> str:
+    by_name = {e.name: e for e in entries}
+    body: List[str] = []
+    for pt in PARAMS_TYPES:
+        e = by_name[pt.entry]
+        fields: List[str] = []
+        known: Set[str] = set()
+        for kp in method_params(e, tm):
+            known.add(kp.py)
+            if kp.py in pt.exclude:
+                continue
+            if pt.event is not None and kp.py != kp.wire:  # event fields are sent as named
+                raise SystemExit(f"PARAMS_TYPES {pt.name}: {kp.wire!r} is renamed {kp.py!r}")
+            ann = f"Required[{kp.ann}]" if kp.required else f"Union[{kp.ann}, Omit]"
+            fields.append(f"    {kp.py}: {ann}")
+        if pt.options:
+            fields += [f"    {name}: {ann}" for name, ann, _default in EXTRA_PARAMS]
+        if pt.event is not None:
+            for wire, ann in _event_fields(spec, pt.event):
+                if wire not in known:
+                    fields.append(f"    {ident(wire)}: Union[{ann}, Omit]")
+        missing = set(pt.exclude) - known
+        if missing:
+            raise SystemExit(f"PARAMS_TYPES {pt.name}: {pt.entry} has no {sorted(missing)}")
+        body += [
+            f"class {pt.name}(TypedDict, total=False):",
+            doc_literal(pt.doc, "    "),
+            "",
+            *fields,
+            "",
+            "",
+        ]
+    text = "\n".join(body)
+    used = code_names(text)
+    typing_names = [
+        n
+        for n in ("Iterable", "Mapping", "Optional", "Sequence", "TypedDict", "Union")
+        if n in used
+    ]
+    tnames = [n for n in ("Body", "Headers", "NotGiven", "Omit", "Query", "Timeout") if n in used]
+    head = [
+        MARKER,
+        '"""Keyword-argument types of the helpers that forward to generated methods (PEP 692).',
+        "",
+        "Each ``TypedDict`` lists a generated method's keyword parameters, with their",
+        "annotations, less those the helper sets itself; the helper declares",
+        "``**params: Unpack[...]`` so type checkers see every parameter. Type checking only:",
+        "the helpers import this module under ``TYPE_CHECKING``.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        f"from typing import {', '.join(typing_names)}",
+        "",
+        f"from openai_proto._types import {', '.join(tnames)}",
+        "",
+    ]
+    if "Required" in used:  # typing_extensions is not a dependency: for type checkers only
+        head[-4] = f"from typing import TYPE_CHECKING, {', '.join(typing_names)}"
+        head += ["if TYPE_CHECKING:", "    from typing_extensions import Required", ""]
+    head += [
+        f"__all__ = [{', '.join(py_repr(pt.name) for pt in PARAMS_TYPES)}]",
+        "",
+        "",
+    ]
+    return "\n".join(head) + text.rstrip("\n") + "\n"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,10 +34,13 @@ from ._realtime import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from openai_proto.realtime import RealtimeEvent
     from openai_proto.types.responses import ResponsesServerEvent
 
     from ._client import OpenAI
+    from .resources._params import ResponseCreateEventParams
 
 __all__ = [
     "ResponsesConnection",
@@ -49,7 +52,7 @@ __all__ = [
 class ResponsesResponseResource(_Part):
     """``connection.response``: one method per client event of the Responses WebSocket."""
 
-    def create(self, **params: Any) -> None:
+    def create(self, **params: Unpack[ResponseCreateEventParams]) -> None:
         """``response.create``: start a response. The keyword arguments are the fields of
         ``POST /responses`` (``model``, ``input``, ``instructions``, ``tools``,
         ``previous_response_id`` ...) plus the WebSocket-only ``stream_id`` (the lane:

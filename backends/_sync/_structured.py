@@ -39,6 +39,8 @@ from .resources.chat.completions.completions import Completions as _GeneratedCom
 from .resources.responses.responses import Responses as _GeneratedResponses
 
 if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first use only
+    from typing_extensions import Unpack
+
     from openai_proto._structured import (
         ChatCompletionStreamEvent,  # noqa: F401 (named in a base-class subscript string)
         ParsedChatCompletion,
@@ -48,6 +50,7 @@ if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first 
 
     from ._realtime import OnReconnecting
     from ._responses_ws import ResponsesConnectionManager
+    from .resources._params import CompletionParseParams, ResponseParseParams
 
 __all__ = [
     "ChatCompletionStream",
@@ -69,7 +72,7 @@ class Completions(_GeneratedCompletions):
         model: str,
         response_format: Union[Type[T], object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[CompletionParseParams],
     ) -> ParsedChatCompletion[T]:
         """``create`` with ``response_format`` given as a type (msgspec Struct, dataclass or
         pydantic model): the request carries its strict JSON schema and each
@@ -100,7 +103,7 @@ class Completions(_GeneratedCompletions):
         model: str,
         response_format: Union[Type[T], object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[CompletionParseParams],
     ) -> ChatCompletionStreamManager[T]:
         """A streamed ``create`` to use as ``with client.chat.completions.stream(...)
         as stream``: iterate the helper events, then ``stream.get_final_completion()``.
@@ -294,7 +297,7 @@ class Responses(_GeneratedResponses):
         text_format: Union[Type[T], Omit] = omit,
         text: Union[object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[ResponseParseParams],
     ) -> ParsedResponse[T]:
         """``create`` with ``text_format`` given as a type: the request's ``text.format`` is
         its strict JSON schema and ``output_parsed`` (and each ``output_text`` part's
@@ -311,7 +314,7 @@ class Responses(_GeneratedResponses):
         text_format: Union[Type[T], Omit] = omit,
         text: Union[object, Omit] = omit,
         tools: Union[Iterable[object], Omit] = omit,
-        **params: Any,
+        **params: Unpack[ResponseParseParams],
     ) -> ResponseStreamManager[T]:
         """A streamed ``create`` for ``with client.responses.stream(...) as stream``:
         iterate the events (text deltas with ``snapshot``, ``.done`` with ``parsed``), then

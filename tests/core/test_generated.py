@@ -489,6 +489,88 @@ def test_resources_do_not_import_types() -> None:
     assert out.strip() == "[]"
 
 
+def _keywords(func: Any) -> Dict[str, str]:
+    """Keyword-only parameters of a function and their (string) annotations."""
+    params = inspect.signature(func).parameters.values()
+    return {p.name: str(p.annotation) for p in params if p.kind is p.KEYWORD_ONLY}
+
+
+def _typeddict_fields(td: Any) -> Dict[str, str]:
+    return {k: getattr(v, "__forward_arg__", v) for k, v in td.__annotations__.items()}
+
+
+@pytest.mark.parametrize(
+    ("td_name", "create", "excluded", "helpers"),
+    [
+        (
+            "CompletionParseParams",
+            "backends.resources.chat.completions.completions:AsyncCompletions",
+            {"stream", "messages", "model", "response_format", "tools"},
+            "backends._structured:AsyncCompletions",
+        ),
+        (
+            "ResponseParseParams",
+            "backends.resources.responses.responses:AsyncResponses",
+            {"stream", "text", "tools"},
+            "backends._structured:AsyncResponses",
+        ),
+    ],
+)
+def test_helper_params_are_create_keywords_minus_the_helpers_own(
+    td_name: str, create: str, excluded: set[str], helpers: str
+) -> None:
+    from backends._sync.resources import _params as sync_params
+    from backends.resources import _params
+
+    td = getattr(_params, td_name)
+    assert getattr(sync_params, td_name) is td
+    assert td.__total__ is False
+    module, _, cls = create.partition(":")
+    create_kw = _keywords(getattr(importlib.import_module(module), cls).create)
+    fields = _typeddict_fields(td)
+    assert set(fields) == set(create_kw) - excluded
+    assert "temperature" in fields and "extra_headers" in fields and "stream" not in fields
+    for name, ann in fields.items():  # the same types as create's, ``omit`` allowed
+        assert ann == create_kw[name], name
+    # parse()/stream() name the rest explicitly: together they are create's keywords
+    module, _, cls = helpers.partition(":")
+    helper_cls = getattr(importlib.import_module(module), cls)
+    for meth in ("parse", "stream"):
+        own = set(_keywords(getattr(helper_cls, meth))) - {"text_format"}
+        assert own.isdisjoint(fields)
+        assert own | set(fields) == set(create_kw) - {"stream"}
+        kwargs = inspect.signature(getattr(helper_cls, meth)).parameters["params"]
+        assert kwargs.annotation == f"Unpack[{td_name}]"
+
+
+def test_responses_websocket_create_params_are_the_create_body() -> None:
+    from backends._responses_ws import AsyncResponsesResponseResource
+    from backends.resources import _params
+    from backends.resources.responses.responses import AsyncResponses
+
+    fields = _typeddict_fields(_params.ResponseCreateEventParams)
+    create_kw = _keywords(AsyncResponses.create)
+    options = {"extra_headers", "extra_query", "extra_body", "timeout"}
+    body = set(create_kw) - options - {"stream", "background"}
+    assert set(fields) == body | {"stream_id"}
+    assert fields["stream_id"] == "Union[str, Omit]"
+    assert all(fields[name] == create_kw[name] for name in body)
+    kwargs = inspect.signature(AsyncResponsesResponseResource.create).parameters["params"]
+    assert kwargs.annotation == "Unpack[ResponseCreateEventParams]"
+
+
+def test_helper_params_module_is_for_type_checkers_only() -> None:
+    out = _run(
+        """
+        import sys
+        import backends._structured, backends._responses_ws
+        import backends._sync._structured, backends._sync._responses_ws
+        print(sorted(m for m in sys.modules if m.endswith("._params")))
+        """
+    )
+    assert out.strip() == "[]"
+
+
 # -- resource classes ----------------------------------------------------------------------
 
 
