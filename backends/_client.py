@@ -19,6 +19,8 @@ from openai_proto._operation import Operation, resolve_type
 from openai_proto._request import RequestOptions
 from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
 
+from .resources import AsyncResources
+
 # The engine, the pool (h11) and the response classes are imported on first use, not with
 # the client: constructing a client stays cheap (the import-time goal in benchmarks/).
 if TYPE_CHECKING:
@@ -38,7 +40,7 @@ def _paginator() -> type[AsyncPaginator[Any]]:
     return AsyncPaginator
 
 
-class AsyncOpenAI:
+class AsyncOpenAI(AsyncResources):
     """Asynchronous OpenAI client; runs on asyncio or trio (``backend="auto"``)."""
 
     def __init__(

@@ -287,7 +287,7 @@ class AsyncFileBatches(_GeneratedFileBatches):
         uploaded = await self._client._http.backend.run_all(calls, limit)
         return await self.create_and_poll(
             vector_store_id,
-            file_ids=[*file_ids, *(cast("FileObject", f).id for f in uploaded)],
+            file_ids=[*file_ids, *(f.id for f in uploaded)],
             poll_interval_ms=poll_interval_ms,
             chunking_strategy=chunking_strategy,
         )
@@ -394,7 +394,7 @@ class AsyncRuns(_GeneratedRuns):
             timeout=timeout,
         )
         return await self.poll(
-            cast("Run", run).id,
+            run.id,
             thread_id,
             extra_headers,
             extra_query,
@@ -454,7 +454,7 @@ class AsyncRuns(_GeneratedRuns):
             timeout=timeout,
         )
         return await self.poll(
-            cast("Run", run).id,
+            run.id,
             thread_id,
             extra_headers,
             extra_query,
@@ -492,30 +492,27 @@ class AsyncThreads(_GeneratedThreads):
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
     ) -> Run:
         """Create a thread, start a run (``stream=False``) and poll it to a resting state."""
-        run = cast(
-            "Run",
-            await self.create_and_run(
-                assistant_id=assistant_id,
-                instructions=instructions,
-                max_completion_tokens=max_completion_tokens,
-                max_prompt_tokens=max_prompt_tokens,
-                metadata=metadata,
-                model=model,
-                parallel_tool_calls=parallel_tool_calls,
-                response_format=response_format,
-                temperature=temperature,
-                stream=False,
-                thread=thread,
-                tool_choice=tool_choice,
-                tool_resources=tool_resources,
-                tools=tools,
-                top_p=top_p,
-                truncation_strategy=truncation_strategy,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-                timeout=timeout,
-            ),
+        run = await self.create_and_run(
+            assistant_id=assistant_id,
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            response_format=response_format,
+            temperature=temperature,
+            stream=False,
+            thread=thread,
+            tool_choice=tool_choice,
+            tool_resources=tool_resources,
+            tools=tools,
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
         return await self.runs.poll(
             run.id,

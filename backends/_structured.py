@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first 
         ParsedChatCompletion,
         ParsedResponse,
     )
-    from openai_proto.types.chat import ChatCompletion, ChatCompletionChunk
+    from openai_proto.types.chat import ChatCompletionChunk
 
     from ._realtime import OnReconnecting
     from ._responses_ws import AsyncResponsesConnectionManager
@@ -107,7 +107,7 @@ class AsyncCompletions(_GeneratedCompletions):
             **params,
         )
         return parse_chat_completion(
-            cast("ChatCompletion", result), response_format=response_format, input_tools=input_tools
+            result, response_format=response_format, input_tools=input_tools
         )
 
     def stream(
@@ -136,7 +136,7 @@ class AsyncCompletions(_GeneratedCompletions):
                 stream=True,
                 **params,
             )
-            return cast("AsyncStream[ChatCompletionChunk]", result)
+            return result
 
         return AsyncChatCompletionStreamManager(
             request, response_format=response_format, input_tools=input_tools

@@ -7,7 +7,7 @@ msgspec Structs: attribute access like the official SDK's pydantic models, plus
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import msgspec
 
@@ -16,6 +16,17 @@ __all__ = ["BaseModel"]
 
 class BaseModel(msgspec.Struct, kw_only=True, omit_defaults=True, dict=True):
     """A decoded API object; unset optional fields are ``msgspec.UNSET`` and left out of dumps."""
+
+    @property
+    def _request_id(self) -> Optional[str]:
+        """The ``x-request-id`` of the response this object came from (``None`` when it did
+        not come from one), as on the official SDK's models. Not a field."""
+        value: Optional[str] = self.__dict__.get("_request_id")
+        return value
+
+    @_request_id.setter
+    def _request_id(self, value: Optional[str]) -> None:
+        self.__dict__["_request_id"] = value
 
     def to_dict(self) -> dict[str, Any]:
         """The object as plain JSON-compatible Python data."""

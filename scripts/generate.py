@@ -2369,19 +2369,29 @@ def method_params(e: Entry, tm: TypeModel) -> List[KwParam]:
 def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str:
     meth = e.name.rsplit(".", 1)[-1]
     streaming = e.stream_type is not None and any(b.wire == "stream" for b in e.body)
-    sig: List[str] = ["self"]
-    for a in e.positional:
-        sig.append(f"{a}: str")
-    sig.append("*")
-    for a in e.kw_path:
-        sig.append(f"{a}: str")
+    params = method_params(e, tm)
+
+    def signature(stream_param: Optional[str] = None) -> List[str]:
+        """The parameters; ``stream_param`` replaces the ``stream`` one (overloads)."""
+        sig: List[str] = ["self"]
+        for a in e.positional:
+            sig.append(f"{a}: str")
+        sig.append("*")
+        for a in e.kw_path:
+            sig.append(f"{a}: str")
+        for kp in params:
+            if stream_param is not None and kp.wire == "stream":
+                sig.append(stream_param)
+            elif kp.required:
+                sig.append(f"{kp.py}: {kp.ann}")
+            else:
+                sig.append(f"{kp.py}: Union[{kp.ann}, Omit] = omit")
+        sig += [f"{name}: {ann} = {default}" for name, ann, default in EXTRA_PARAMS]
+        return sig
+
+    sig = signature()
     used = set(e.positional) | set(e.kw_path) | set(EXTRA_KW) | {"self"}
-    for kp in method_params(e, tm):
-        used.add(kp.py)
-        sig.append(
-            f"{kp.py}: {kp.ann}" if kp.required else f"{kp.py}: Union[{kp.ann}, Omit] = omit"
-        )
-    sig += [f"{name}: {ann} = {default}" for name, ann, default in EXTRA_PARAMS]
+    used.update(kp.py for kp in params)
 
     # return annotation
     def tref(ref: Optional[str], cls: Optional[str]) -> Optional[str]:
@@ -2404,12 +2414,26 @@ def render_method(e: Entry, tm: TypeModel, imports: Set[Tuple[str, str]]) -> str
         ret = "BinaryResponseContent"
     else:
         ret = item or "None"
+    kw = "def" if e.page else "async def"
+    lines: List[str] = []
     if streaming:
         imports.add(("backends._stream", "AsyncStream"))
         ev = tref(e.stream_type, e.stream_cls) or "Any"
-        ret = f"Union[{ret}, AsyncStream[{ev}]]"
-    kw = "def" if e.page else "async def"
-    lines = [f"    {kw} {meth}(", *[f"        {x}," for x in sig], f"    ) -> {ret}:"]
+        single, stream_ret = ret, f"AsyncStream[{ev}]"
+        ret = f"Union[{single}, AsyncStream[{ev}]]"
+        # As the official SDK: what ``stream`` is decides the return type for type checkers.
+        stream_py = next(kp.py for kp in params if kp.wire == "stream")
+        for stream_param, overload_ret in (
+            (f"{stream_py}: Union[Literal[False], Omit, None] = omit", single),
+            (f"{stream_py}: Literal[True]", stream_ret),
+            (f"{stream_py}: bool", ret),
+        ):
+            lines.append("    @overload")
+            lines.append(f"    {kw} {meth}(")
+            lines += [f"        {x}," for x in signature(stream_param)]
+            lines.append(f"    ) -> {overload_ret}: ...")
+            lines.append("")
+    lines += [f"    {kw} {meth}(", *[f"        {x}," for x in sig], f"    ) -> {ret}:"]
     lines.append(doc_literal(e.doc or f"``{e.method} {e.path}``.", "        "))
     for a in [*e.positional, *e.kw_path]:
         lines.append(f"        if not {a}:")
@@ -2498,7 +2522,18 @@ def render_resource(node: Node, tm: TypeModel) -> str:
     if node.children:
         head.append("from functools import cached_property")
     typing_names: List[str] = [
-        n for n in ("Any", "Iterable", "Mapping", "Optional", "Sequence", "Union") if n in used
+        n
+        for n in (
+            "Any",
+            "Iterable",
+            "Literal",
+            "Mapping",
+            "Optional",
+            "Sequence",
+            "Union",
+            "overload",
+        )
+        if n in used
     ]
     if imports or child_imports:
         typing_names.insert(0, "TYPE_CHECKING")
@@ -2567,18 +2602,41 @@ def render_resources(tm: TypeModel, entries: List[Entry]) -> Dict[str, str]:
         "",
         "from __future__ import annotations",
         "",
-        "from typing import Dict",
+        "from typing import TYPE_CHECKING, Dict",
         "",
-        '__all__ = ["TOP_LEVEL"]',
+    ]
+    added = {path for path in RESOURCE_OVERRIDES if "." not in path}
+    refs: Dict[str, str] = {}
+    for name in sorted(set(root.children) | added):
+        child = root.children.get(name)
+        refs[name] = resource_ref(child) if child is not None else RESOURCE_OVERRIDES[name]
+    # The classes are named for type checkers only: at run time the client imports a
+    # resource module when its attribute is first used (``TOP_LEVEL``).
+    top.append("if TYPE_CHECKING:")
+    for ref in sorted(set(refs.values())):
+        module, _, cls = ref.partition(":")
+        top.append(f"    from {module} import {cls}")
+    top += [
+        "",
+        '__all__ = ["TOP_LEVEL", "AsyncResources"]',
         "",
         "TOP_LEVEL: Dict[str, str] = {",
     ]
-    added = {path for path in RESOURCE_OVERRIDES if "." not in path}
-    for name in sorted(set(root.children) | added):
-        child = root.children.get(name)
-        ref = resource_ref(child) if child is not None else RESOURCE_OVERRIDES[name]
+    for name, ref in refs.items():
         top.append(f"    {py_repr(name)}: {py_repr(ref)},")
-    top += ["}", ""]
+    top += [
+        "}",
+        "",
+        "",
+        "class AsyncResources:",
+        '    """The top-level resources as type checkers see them (``client.chat`` is an',
+        '    ``AsyncChat``); the client creates each one on first access."""',
+        "",
+        "    if TYPE_CHECKING:",
+    ]
+    for name, ref in refs.items():
+        top.append(f"        {name}: {ref.partition(':')[2]}")
+    top.append("")
     files["backends/resources/__init__.py"] = "\n".join(top)
     return files
 

@@ -20,6 +20,8 @@ from openai_proto._operation import Operation, resolve_type
 from openai_proto._request import RequestOptions
 from openai_proto._types import NOT_GIVEN, NotGiven, Omit, Timeout
 
+from .resources import Resources
+
 # The engine, the pool (h11) and the response classes are imported on first use, not with
 # the client: constructing a client stays cheap (the import-time goal in benchmarks/).
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ __all__ = ["OpenAI"]
 ApiKey = Union[str, Callable[[], str], None]
 
 
-class OpenAI:
+class OpenAI(Resources):
     """Blocking OpenAI client; one instance may be shared by threads."""
 
     def __init__(

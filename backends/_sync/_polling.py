@@ -282,7 +282,7 @@ class FileBatches(_GeneratedFileBatches):
         uploaded = self._client._http.backend.run_all(calls, limit)
         return self.create_and_poll(
             vector_store_id,
-            file_ids=[*file_ids, *(cast("FileObject", f).id for f in uploaded)],
+            file_ids=[*file_ids, *(f.id for f in uploaded)],
             poll_interval_ms=poll_interval_ms,
             chunking_strategy=chunking_strategy,
         )
@@ -389,7 +389,7 @@ class Runs(_GeneratedRuns):
             timeout=timeout,
         )
         return self.poll(
-            cast("Run", run).id,
+            run.id,
             thread_id,
             extra_headers,
             extra_query,
@@ -449,7 +449,7 @@ class Runs(_GeneratedRuns):
             timeout=timeout,
         )
         return self.poll(
-            cast("Run", run).id,
+            run.id,
             thread_id,
             extra_headers,
             extra_query,
@@ -487,30 +487,27 @@ class Threads(_GeneratedThreads):
         timeout: Union[float, Timeout, NotGiven, None] = not_given,
     ) -> Run:
         """Create a thread, start a run (``stream=False``) and poll it to a resting state."""
-        run = cast(
-            "Run",
-            self.create_and_run(
-                assistant_id=assistant_id,
-                instructions=instructions,
-                max_completion_tokens=max_completion_tokens,
-                max_prompt_tokens=max_prompt_tokens,
-                metadata=metadata,
-                model=model,
-                parallel_tool_calls=parallel_tool_calls,
-                response_format=response_format,
-                temperature=temperature,
-                stream=False,
-                thread=thread,
-                tool_choice=tool_choice,
-                tool_resources=tool_resources,
-                tools=tools,
-                top_p=top_p,
-                truncation_strategy=truncation_strategy,
-                extra_headers=extra_headers,
-                extra_query=extra_query,
-                extra_body=extra_body,
-                timeout=timeout,
-            ),
+        run = self.create_and_run(
+            assistant_id=assistant_id,
+            instructions=instructions,
+            max_completion_tokens=max_completion_tokens,
+            max_prompt_tokens=max_prompt_tokens,
+            metadata=metadata,
+            model=model,
+            parallel_tool_calls=parallel_tool_calls,
+            response_format=response_format,
+            temperature=temperature,
+            stream=False,
+            thread=thread,
+            tool_choice=tool_choice,
+            tool_resources=tool_resources,
+            tools=tools,
+            top_p=top_p,
+            truncation_strategy=truncation_strategy,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            extra_body=extra_body,
+            timeout=timeout,
         )
         return self.runs.poll(
             run.id,

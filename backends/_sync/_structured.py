@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # the core helpers import the types modules: loaded on first 
         ParsedChatCompletion,
         ParsedResponse,
     )
-    from openai_proto.types.chat import ChatCompletion, ChatCompletionChunk
+    from openai_proto.types.chat import ChatCompletionChunk
 
     from ._realtime import OnReconnecting
     from ._responses_ws import ResponsesConnectionManager
@@ -93,7 +93,7 @@ class Completions(_GeneratedCompletions):
             **params,
         )
         return parse_chat_completion(
-            cast("ChatCompletion", result), response_format=response_format, input_tools=input_tools
+            result, response_format=response_format, input_tools=input_tools
         )
 
     def stream(
@@ -122,7 +122,7 @@ class Completions(_GeneratedCompletions):
                 stream=True,
                 **params,
             )
-            return cast("Stream[ChatCompletionChunk]", result)
+            return result
 
         return ChatCompletionStreamManager(
             request, response_format=response_format, input_tools=input_tools

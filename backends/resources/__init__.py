@@ -8,9 +8,33 @@ attribute is first used.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import TYPE_CHECKING, Dict
 
-__all__ = ["TOP_LEVEL"]
+if TYPE_CHECKING:
+    from backends._embeddings import AsyncEmbeddings
+    from backends._polling import AsyncFiles, AsyncVideos
+    from backends._realtime import AsyncRealtime
+    from backends._structured import AsyncResponses
+    from backends._webhooks import AsyncWebhooks
+    from backends.resources.admin.admin import AsyncAdmin
+    from backends.resources.audio.audio import AsyncAudio
+    from backends.resources.batches import AsyncBatches
+    from backends.resources.beta.beta import AsyncBeta
+    from backends.resources.chat.chat import AsyncChat
+    from backends.resources.completions import AsyncCompletions
+    from backends.resources.containers.containers import AsyncContainers
+    from backends.resources.content_provenance_checks import AsyncContentProvenanceChecks
+    from backends.resources.conversations.conversations import AsyncConversations
+    from backends.resources.evals.evals import AsyncEvals
+    from backends.resources.fine_tuning.fine_tuning import AsyncFineTuning
+    from backends.resources.images import AsyncImages
+    from backends.resources.models import AsyncModels
+    from backends.resources.moderations import AsyncModerations
+    from backends.resources.skills.skills import AsyncSkills
+    from backends.resources.uploads.uploads import AsyncUploads
+    from backends.resources.vector_stores.vector_stores import AsyncVectorStores
+
+__all__ = ["TOP_LEVEL", "AsyncResources"]
 
 TOP_LEVEL: Dict[str, str] = {
     "admin": "backends.resources.admin.admin:AsyncAdmin",
@@ -37,3 +61,33 @@ TOP_LEVEL: Dict[str, str] = {
     "videos": "backends._polling:AsyncVideos",
     "webhooks": "backends._webhooks:AsyncWebhooks",
 }
+
+
+class AsyncResources:
+    """The top-level resources as type checkers see them (``client.chat`` is an
+    ``AsyncChat``); the client creates each one on first access."""
+
+    if TYPE_CHECKING:
+        admin: AsyncAdmin
+        audio: AsyncAudio
+        batches: AsyncBatches
+        beta: AsyncBeta
+        chat: AsyncChat
+        completions: AsyncCompletions
+        containers: AsyncContainers
+        content_provenance_checks: AsyncContentProvenanceChecks
+        conversations: AsyncConversations
+        embeddings: AsyncEmbeddings
+        evals: AsyncEvals
+        files: AsyncFiles
+        fine_tuning: AsyncFineTuning
+        images: AsyncImages
+        models: AsyncModels
+        moderations: AsyncModerations
+        realtime: AsyncRealtime
+        responses: AsyncResponses
+        skills: AsyncSkills
+        uploads: AsyncUploads
+        vector_stores: AsyncVectorStores
+        videos: AsyncVideos
+        webhooks: AsyncWebhooks

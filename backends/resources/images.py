@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 from backends._resource import AsyncAPIResource
 from openai_proto import _catalogue as _c
@@ -53,6 +53,81 @@ class AsyncImages(AsyncAPIResource):
             ),
         )
         return result
+
+    @overload
+    async def edit(
+        self,
+        *,
+        image: object,
+        prompt: str,
+        mask: Union[object, Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        input_fidelity: Union[Optional[str], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        partial_images: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> ImagesResponse: ...
+
+    @overload
+    async def edit(
+        self,
+        *,
+        image: object,
+        prompt: str,
+        mask: Union[object, Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        input_fidelity: Union[Optional[str], Omit] = omit,
+        stream: Literal[True],
+        partial_images: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> AsyncStream[ImageEditStreamEvent]: ...
+
+    @overload
+    async def edit(
+        self,
+        *,
+        image: object,
+        prompt: str,
+        mask: Union[object, Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        input_fidelity: Union[Optional[str], Omit] = omit,
+        stream: bool,
+        partial_images: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[ImagesResponse, AsyncStream[ImageEditStreamEvent]]: ...
 
     async def edit(
         self,
@@ -108,6 +183,78 @@ class AsyncImages(AsyncAPIResource):
             stream=stream is True,
         )
         return result
+
+    @overload
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        partial_images: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        moderation: Union[Optional[str], Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        style: Union[Optional[str], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> ImagesResponse: ...
+
+    @overload
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        stream: Literal[True],
+        partial_images: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        moderation: Union[Optional[str], Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        style: Union[Optional[str], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> AsyncStream[ImageGenStreamEvent]: ...
+
+    @overload
+    async def generate(
+        self,
+        *,
+        prompt: str,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        stream: bool,
+        partial_images: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        moderation: Union[Optional[str], Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        style: Union[Optional[str], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[ImagesResponse, AsyncStream[ImageGenStreamEvent]]: ...
 
     async def generate(
         self,

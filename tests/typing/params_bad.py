@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from backends import AsyncOpenAI
 from backends._responses_ws import AsyncResponsesResponseResource
 from backends._structured import AsyncCompletions, AsyncResponses
 from backends._sync._responses_ws import ResponsesResponseResource
@@ -32,3 +33,8 @@ def sync_helpers(chat: Completions, responses: Responses, ws: ResponsesResponseR
     responses.parse(model="m", input="hi", temprature=0.1)  # error
     responses.stream(model="m", input="hi", temprature=0.1)  # error
     ws.create(model="m", input="hi", temprature=0.1)  # error
+
+
+async def streams_are_not_completions(client: AsyncOpenAI) -> None:
+    stream = await client.chat.completions.create(model="m", messages=[], stream=True)
+    print(stream.choices)  # error

@@ -8,9 +8,33 @@ attribute is first used.
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import TYPE_CHECKING, Dict
 
-__all__ = ["TOP_LEVEL"]
+if TYPE_CHECKING:
+    from backends._sync._embeddings import Embeddings
+    from backends._sync._polling import Files, Videos
+    from backends._sync._realtime import Realtime
+    from backends._sync._structured import Responses
+    from backends._sync._webhooks import Webhooks
+    from backends._sync.resources.admin.admin import Admin
+    from backends._sync.resources.audio.audio import Audio
+    from backends._sync.resources.batches import Batches
+    from backends._sync.resources.beta.beta import Beta
+    from backends._sync.resources.chat.chat import Chat
+    from backends._sync.resources.completions import Completions
+    from backends._sync.resources.containers.containers import Containers
+    from backends._sync.resources.content_provenance_checks import ContentProvenanceChecks
+    from backends._sync.resources.conversations.conversations import Conversations
+    from backends._sync.resources.evals.evals import Evals
+    from backends._sync.resources.fine_tuning.fine_tuning import FineTuning
+    from backends._sync.resources.images import Images
+    from backends._sync.resources.models import Models
+    from backends._sync.resources.moderations import Moderations
+    from backends._sync.resources.skills.skills import Skills
+    from backends._sync.resources.uploads.uploads import Uploads
+    from backends._sync.resources.vector_stores.vector_stores import VectorStores
+
+__all__ = ["TOP_LEVEL", "Resources"]
 
 TOP_LEVEL: Dict[str, str] = {
     "admin": "backends._sync.resources.admin.admin:Admin",
@@ -37,3 +61,33 @@ TOP_LEVEL: Dict[str, str] = {
     "videos": "backends._sync._polling:Videos",
     "webhooks": "backends._sync._webhooks:Webhooks",
 }
+
+
+class Resources:
+    """The top-level resources as type checkers see them (``client.chat`` is an
+    ``Chat``); the client creates each one on first access."""
+
+    if TYPE_CHECKING:
+        admin: Admin
+        audio: Audio
+        batches: Batches
+        beta: Beta
+        chat: Chat
+        completions: Completions
+        containers: Containers
+        content_provenance_checks: ContentProvenanceChecks
+        conversations: Conversations
+        embeddings: Embeddings
+        evals: Evals
+        files: Files
+        fine_tuning: FineTuning
+        images: Images
+        models: Models
+        moderations: Moderations
+        realtime: Realtime
+        responses: Responses
+        skills: Skills
+        uploads: Uploads
+        vector_stores: VectorStores
+        videos: Videos
+        webhooks: Webhooks

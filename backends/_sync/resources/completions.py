@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Optional, Sequence, Union, overload
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
@@ -19,6 +19,90 @@ __all__ = ["Completions"]
 
 class Completions(SyncAPIResource):
     """Operations of ``client.completions``."""
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: Optional[Union[str, Sequence[str], Iterable[int], Iterable[Iterable[int]]]],
+        best_of: Union[Optional[int], Omit] = omit,
+        echo: Union[Optional[bool], Omit] = omit,
+        frequency_penalty: Union[Optional[float], Omit] = omit,
+        logit_bias: Union[Optional[Mapping[str, int]], Omit] = omit,
+        logprobs: Union[Optional[int], Omit] = omit,
+        max_tokens: Union[Optional[int], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        presence_penalty: Union[Optional[float], Omit] = omit,
+        seed: Union[Optional[int], Omit] = omit,
+        stop: Union[Optional[Union[str, Sequence[str]]], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        stream_options: Union[object, Omit] = omit,
+        suffix: Union[Optional[str], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Completion: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: Optional[Union[str, Sequence[str], Iterable[int], Iterable[Iterable[int]]]],
+        best_of: Union[Optional[int], Omit] = omit,
+        echo: Union[Optional[bool], Omit] = omit,
+        frequency_penalty: Union[Optional[float], Omit] = omit,
+        logit_bias: Union[Optional[Mapping[str, int]], Omit] = omit,
+        logprobs: Union[Optional[int], Omit] = omit,
+        max_tokens: Union[Optional[int], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        presence_penalty: Union[Optional[float], Omit] = omit,
+        seed: Union[Optional[int], Omit] = omit,
+        stop: Union[Optional[Union[str, Sequence[str]]], Omit] = omit,
+        stream: Literal[True],
+        stream_options: Union[object, Omit] = omit,
+        suffix: Union[Optional[str], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Stream[Completion]: ...
+
+    @overload
+    def create(
+        self,
+        *,
+        model: str,
+        prompt: Optional[Union[str, Sequence[str], Iterable[int], Iterable[Iterable[int]]]],
+        best_of: Union[Optional[int], Omit] = omit,
+        echo: Union[Optional[bool], Omit] = omit,
+        frequency_penalty: Union[Optional[float], Omit] = omit,
+        logit_bias: Union[Optional[Mapping[str, int]], Omit] = omit,
+        logprobs: Union[Optional[int], Omit] = omit,
+        max_tokens: Union[Optional[int], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        presence_penalty: Union[Optional[float], Omit] = omit,
+        seed: Union[Optional[int], Omit] = omit,
+        stop: Union[Optional[Union[str, Sequence[str]]], Omit] = omit,
+        stream: bool,
+        stream_options: Union[object, Omit] = omit,
+        suffix: Union[Optional[str], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[Completion, Stream[Completion]]: ...
 
     def create(
         self,

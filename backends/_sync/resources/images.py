@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Literal, Optional, Union, overload
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
@@ -53,6 +53,81 @@ class Images(SyncAPIResource):
             ),
         )
         return result
+
+    @overload
+    def edit(
+        self,
+        *,
+        image: object,
+        prompt: str,
+        mask: Union[object, Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        input_fidelity: Union[Optional[str], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        partial_images: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> ImagesResponse: ...
+
+    @overload
+    def edit(
+        self,
+        *,
+        image: object,
+        prompt: str,
+        mask: Union[object, Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        input_fidelity: Union[Optional[str], Omit] = omit,
+        stream: Literal[True],
+        partial_images: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Stream[ImageEditStreamEvent]: ...
+
+    @overload
+    def edit(
+        self,
+        *,
+        image: object,
+        prompt: str,
+        mask: Union[object, Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        input_fidelity: Union[Optional[str], Omit] = omit,
+        stream: bool,
+        partial_images: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[ImagesResponse, Stream[ImageEditStreamEvent]]: ...
 
     def edit(
         self,
@@ -106,6 +181,78 @@ class Images(SyncAPIResource):
             stream=stream is True,
         )
         return result
+
+    @overload
+    def generate(
+        self,
+        *,
+        prompt: str,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        partial_images: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        moderation: Union[Optional[str], Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        style: Union[Optional[str], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> ImagesResponse: ...
+
+    @overload
+    def generate(
+        self,
+        *,
+        prompt: str,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        stream: Literal[True],
+        partial_images: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        moderation: Union[Optional[str], Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        style: Union[Optional[str], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Stream[ImageGenStreamEvent]: ...
+
+    @overload
+    def generate(
+        self,
+        *,
+        prompt: str,
+        model: Union[Optional[str], Omit] = omit,
+        n: Union[Optional[int], Omit] = omit,
+        quality: Union[Optional[str], Omit] = omit,
+        response_format: Union[Optional[str], Omit] = omit,
+        output_format: Union[Optional[str], Omit] = omit,
+        output_compression: Union[Optional[int], Omit] = omit,
+        stream: bool,
+        partial_images: Union[Optional[int], Omit] = omit,
+        size: Union[Optional[str], Omit] = omit,
+        moderation: Union[Optional[str], Omit] = omit,
+        background: Union[Optional[str], Omit] = omit,
+        style: Union[Optional[str], Omit] = omit,
+        user: Union[str, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[ImagesResponse, Stream[ImageGenStreamEvent]]: ...
 
     def generate(
         self,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Literal, Optional, Sequence, Union, overload
 
 from backends._resource import AsyncAPIResource
 from openai_proto import _catalogue as _c
@@ -22,6 +22,80 @@ __all__ = ["AsyncTranscriptions"]
 
 class AsyncTranscriptions(AsyncAPIResource):
     """Operations of ``client.audio.transcriptions``."""
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: object,
+        model: str,
+        language: Union[str, Omit] = omit,
+        languages: Union[Sequence[str], Omit] = omit,
+        keywords: Union[Sequence[str], Omit] = omit,
+        prompt: Union[str, Omit] = omit,
+        response_format: Union[str, Omit] = omit,
+        temperature: Union[float, Omit] = omit,
+        include: Union[Sequence[str], Omit] = omit,
+        timestamp_granularities: Union[Sequence[str], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        chunking_strategy: Union[object, Omit] = omit,
+        known_speaker_names: Union[Sequence[str], Omit] = omit,
+        known_speaker_references: Union[Sequence[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> TranscriptionCreateResponse: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: object,
+        model: str,
+        language: Union[str, Omit] = omit,
+        languages: Union[Sequence[str], Omit] = omit,
+        keywords: Union[Sequence[str], Omit] = omit,
+        prompt: Union[str, Omit] = omit,
+        response_format: Union[str, Omit] = omit,
+        temperature: Union[float, Omit] = omit,
+        include: Union[Sequence[str], Omit] = omit,
+        timestamp_granularities: Union[Sequence[str], Omit] = omit,
+        stream: Literal[True],
+        chunking_strategy: Union[object, Omit] = omit,
+        known_speaker_names: Union[Sequence[str], Omit] = omit,
+        known_speaker_references: Union[Sequence[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> AsyncStream[CreateTranscriptionResponseStreamEvent]: ...
+
+    @overload
+    async def create(
+        self,
+        *,
+        file: object,
+        model: str,
+        language: Union[str, Omit] = omit,
+        languages: Union[Sequence[str], Omit] = omit,
+        keywords: Union[Sequence[str], Omit] = omit,
+        prompt: Union[str, Omit] = omit,
+        response_format: Union[str, Omit] = omit,
+        temperature: Union[float, Omit] = omit,
+        include: Union[Sequence[str], Omit] = omit,
+        timestamp_granularities: Union[Sequence[str], Omit] = omit,
+        stream: bool,
+        chunking_strategy: Union[object, Omit] = omit,
+        known_speaker_names: Union[Sequence[str], Omit] = omit,
+        known_speaker_references: Union[Sequence[str], Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[
+        TranscriptionCreateResponse, AsyncStream[CreateTranscriptionResponseStreamEvent]
+    ]: ...
 
     async def create(
         self,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Optional, Union, overload
 
 from backends._sync._resource import SyncAPIResource
 from openai_proto import _catalogue as _c
@@ -58,6 +58,84 @@ class Threads(SyncAPIResource):
             ),
         )
         return result
+
+    @overload
+    def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: Union[object, Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        instructions: Union[Optional[str], Omit] = omit,
+        tools: Union[Optional[Iterable[object]], Omit] = omit,
+        tool_resources: Union[object, Omit] = omit,
+        metadata: Union[Optional[Mapping[str, str]], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        max_prompt_tokens: Union[Optional[int], Omit] = omit,
+        max_completion_tokens: Union[Optional[int], Omit] = omit,
+        truncation_strategy: Union[object, Omit] = omit,
+        tool_choice: Union[object, Omit] = omit,
+        parallel_tool_calls: Union[bool, Omit] = omit,
+        response_format: Union[object, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Run: ...
+
+    @overload
+    def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: Union[object, Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        instructions: Union[Optional[str], Omit] = omit,
+        tools: Union[Optional[Iterable[object]], Omit] = omit,
+        tool_resources: Union[object, Omit] = omit,
+        metadata: Union[Optional[Mapping[str, str]], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        stream: Literal[True],
+        max_prompt_tokens: Union[Optional[int], Omit] = omit,
+        max_completion_tokens: Union[Optional[int], Omit] = omit,
+        truncation_strategy: Union[object, Omit] = omit,
+        tool_choice: Union[object, Omit] = omit,
+        parallel_tool_calls: Union[bool, Omit] = omit,
+        response_format: Union[object, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Stream[AssistantStreamEvent]: ...
+
+    @overload
+    def create_and_run(
+        self,
+        *,
+        assistant_id: str,
+        thread: Union[object, Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        instructions: Union[Optional[str], Omit] = omit,
+        tools: Union[Optional[Iterable[object]], Omit] = omit,
+        tool_resources: Union[object, Omit] = omit,
+        metadata: Union[Optional[Mapping[str, str]], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        stream: bool,
+        max_prompt_tokens: Union[Optional[int], Omit] = omit,
+        max_completion_tokens: Union[Optional[int], Omit] = omit,
+        truncation_strategy: Union[object, Omit] = omit,
+        tool_choice: Union[object, Omit] = omit,
+        parallel_tool_calls: Union[bool, Omit] = omit,
+        response_format: Union[object, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[Run, Stream[AssistantStreamEvent]]: ...
 
     def create_and_run(
         self,

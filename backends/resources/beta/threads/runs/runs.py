@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Optional, Sequence, Union, overload
 
 from backends._resource import AsyncAPIResource
 from openai_proto import _catalogue as _c
@@ -57,6 +57,93 @@ class AsyncRuns(AsyncAPIResource):
             ),
         )
         return result
+
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Union[Sequence[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        reasoning_effort: Union[Optional[str], Omit] = omit,
+        instructions: Union[Optional[str], Omit] = omit,
+        additional_instructions: Union[Optional[str], Omit] = omit,
+        additional_messages: Union[Optional[Iterable[object]], Omit] = omit,
+        tools: Union[Optional[Iterable[object]], Omit] = omit,
+        metadata: Union[Optional[Mapping[str, str]], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        stream: Union[Literal[False], Omit, None] = omit,
+        max_prompt_tokens: Union[Optional[int], Omit] = omit,
+        max_completion_tokens: Union[Optional[int], Omit] = omit,
+        truncation_strategy: Union[object, Omit] = omit,
+        tool_choice: Union[object, Omit] = omit,
+        parallel_tool_calls: Union[bool, Omit] = omit,
+        response_format: Union[object, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Run: ...
+
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Union[Sequence[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        reasoning_effort: Union[Optional[str], Omit] = omit,
+        instructions: Union[Optional[str], Omit] = omit,
+        additional_instructions: Union[Optional[str], Omit] = omit,
+        additional_messages: Union[Optional[Iterable[object]], Omit] = omit,
+        tools: Union[Optional[Iterable[object]], Omit] = omit,
+        metadata: Union[Optional[Mapping[str, str]], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        stream: Literal[True],
+        max_prompt_tokens: Union[Optional[int], Omit] = omit,
+        max_completion_tokens: Union[Optional[int], Omit] = omit,
+        truncation_strategy: Union[object, Omit] = omit,
+        tool_choice: Union[object, Omit] = omit,
+        parallel_tool_calls: Union[bool, Omit] = omit,
+        response_format: Union[object, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> AsyncStream[AssistantStreamEvent]: ...
+
+    @overload
+    async def create(
+        self,
+        thread_id: str,
+        *,
+        assistant_id: str,
+        include: Union[Sequence[str], Omit] = omit,
+        model: Union[Optional[str], Omit] = omit,
+        reasoning_effort: Union[Optional[str], Omit] = omit,
+        instructions: Union[Optional[str], Omit] = omit,
+        additional_instructions: Union[Optional[str], Omit] = omit,
+        additional_messages: Union[Optional[Iterable[object]], Omit] = omit,
+        tools: Union[Optional[Iterable[object]], Omit] = omit,
+        metadata: Union[Optional[Mapping[str, str]], Omit] = omit,
+        temperature: Union[Optional[float], Omit] = omit,
+        top_p: Union[Optional[float], Omit] = omit,
+        stream: bool,
+        max_prompt_tokens: Union[Optional[int], Omit] = omit,
+        max_completion_tokens: Union[Optional[int], Omit] = omit,
+        truncation_strategy: Union[object, Omit] = omit,
+        tool_choice: Union[object, Omit] = omit,
+        parallel_tool_calls: Union[bool, Omit] = omit,
+        response_format: Union[object, Omit] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[Run, AsyncStream[AssistantStreamEvent]]: ...
 
     async def create(
         self,
@@ -181,6 +268,48 @@ class AsyncRuns(AsyncAPIResource):
             ),
         )
         return result
+
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Iterable[object],
+        stream: Union[Literal[False], Omit, None] = omit,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Run: ...
+
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Iterable[object],
+        stream: Literal[True],
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> AsyncStream[AssistantStreamEvent]: ...
+
+    @overload
+    async def submit_tool_outputs(
+        self,
+        run_id: str,
+        *,
+        thread_id: str,
+        tool_outputs: Iterable[object],
+        stream: bool,
+        extra_headers: Optional[Headers] = None,
+        extra_query: Optional[Query] = None,
+        extra_body: Optional[Body] = None,
+        timeout: Union[float, Timeout, NotGiven, None] = not_given,
+    ) -> Union[Run, AsyncStream[AssistantStreamEvent]]: ...
 
     async def submit_tool_outputs(
         self,
