@@ -19,14 +19,14 @@ import functools
 import time
 from typing import (
     TYPE_CHECKING,
+    Any,
+    Awaitable,
     Callable,
     Iterable,
     Mapping,
     Optional,
     Sequence,
-    TypeVar,
     Union,
-    cast,
 )
 
 from openai_proto._polling import (
@@ -68,8 +68,6 @@ __all__ = [
     "AsyncVideos",
 ]
 
-T = TypeVar("T")
-
 #: The clock of deadlines (monotonic: a wall-clock step never ends a wait early).
 _now: Callable[[], float] = time.monotonic
 
@@ -77,6 +75,29 @@ _now: Callable[[], float] = time.monotonic
 async def _sleep(resource: AsyncAPIResource, seconds: float) -> None:
     """Sleep with the client's driver (asyncio, trio or blocking), never the loop directly."""
     await resource._client._http.backend.sleep(seconds)
+
+
+async def _poll_until(
+    resource: AsyncAPIResource,
+    retrieve: Callable[[], Awaitable[Any]],
+    finished: Callable[[Any], bool],
+    poll_interval_ms: Union[int, Omit],
+    *,
+    deadline: Optional[float] = None,
+    what: str = "",
+) -> Any:
+    """Look at an object (``retrieve`` gives the raw response) until ``finished`` says so,
+    waiting between looks as the core decides (``poll_interval_ms``, else the server's
+    ``openai-poll-after-ms``); with ``deadline``, the builtin ``TimeoutError`` when it
+    passes."""
+    while True:
+        check_deadline(deadline, _now(), what)
+        raw = await retrieve()
+        obj = raw.parse()
+        if finished(obj):
+            return obj
+        delay = next_delay_ms(poll_interval_ms, raw.headers)
+        await _sleep(resource, poll_sleep(delay, deadline=deadline, now=_now(), what=what))
 
 
 class AsyncFiles(_GeneratedFiles):
@@ -160,16 +181,15 @@ class AsyncVectorStoreFiles(_GeneratedVectorStoreFiles):
         ``TimeoutError``; ``0`` sends no request. Omitted, the wait has no limit. The
         processing on the server goes on either way.
         """
-        what = f"vector store file {file_id!r}"
-        deadline = deadline_from(max_wait_seconds, _now())
-        while True:
-            check_deadline(deadline, _now(), what)
-            raw = await self.with_raw_response.retrieve(file_id, vector_store_id=vector_store_id)
-            file = cast("VectorStoreFile", raw.parse())
-            if is_finished("vector_stores.files", file.status):
-                return file
-            delay = next_delay_ms(poll_interval_ms, raw.headers)
-            await _sleep(self, poll_sleep(delay, deadline=deadline, now=_now(), what=what))
+        file: VectorStoreFile = await _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(file_id, vector_store_id=vector_store_id),
+            lambda file: is_finished("vector_stores.files", file.status),
+            poll_interval_ms,
+            deadline=deadline_from(max_wait_seconds, _now()),
+            what=f"vector store file {file_id!r}",
+        )
+        return file
 
     async def upload(
         self,
@@ -256,13 +276,13 @@ class AsyncFileBatches(_GeneratedFileBatches):
         Returns even if files failed: check ``file_counts.failed``. No time limit, as the
         official SDK's.
         """
-        while True:
-            raw = await self.with_raw_response.retrieve(batch_id, vector_store_id=vector_store_id)
-            batch = cast("VectorStoreFileBatch", raw.parse())
-            if batch_finished(batch.file_counts.in_progress):
-                return batch
-            delay = next_delay_ms(poll_interval_ms, raw.headers)
-            await _sleep(self, delay / 1000)
+        batch: VectorStoreFileBatch = await _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(batch_id, vector_store_id=vector_store_id),
+            lambda batch: batch_finished(batch.file_counts.in_progress),
+            poll_interval_ms,
+        )
+        return batch
 
     async def upload_and_poll(
         self,
@@ -329,12 +349,13 @@ class AsyncVideos(_GeneratedVideos):
 
         Returns a ``failed`` video too: check ``status`` and ``error``. No time limit.
         """
-        while True:
-            raw = await self.with_raw_response.retrieve(video_id)
-            video = cast("Video", raw.parse())
-            if is_finished("videos", video.status):
-                return video
-            await _sleep(self, next_delay_ms(poll_interval_ms, raw.headers) / 1000)
+        video: Video = await _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(video_id),
+            lambda video: is_finished("videos", video.status),
+            poll_interval_ms,
+        )
+        return video
 
 
 class AsyncRuns(_GeneratedRuns):
@@ -416,19 +437,20 @@ class AsyncRuns(_GeneratedRuns):
         """Poll the run until it is ``requires_action``, ``cancelled``, ``completed``,
         ``failed``, ``expired`` or ``incomplete`` (the lifecycle's resting states). No time
         limit. The ``extra_*`` and ``timeout`` options go with every look."""
-        while True:
-            raw = await self.with_raw_response.retrieve(
+        run: Run = await _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(
                 run_id,
                 thread_id=thread_id,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
                 timeout=timeout,
-            )
-            run = cast("Run", raw.parse())
-            if is_finished("beta.threads.runs", run.status):
-                return run
-            await _sleep(self, next_delay_ms(poll_interval_ms, raw.headers) / 1000)
+            ),
+            lambda run: is_finished("beta.threads.runs", run.status),
+            poll_interval_ms,
+        )
+        return run
 
     async def submit_tool_outputs_and_poll(
         self,

@@ -19,15 +19,15 @@ from __future__ import annotations
 import functools
 from typing import (
     TYPE_CHECKING,
+    Any,
+    Callable,
     Iterable,
     Mapping,
     Optional,
     Sequence,
     Union,
-    cast,
 )
 
-from backends._polling import T as T
 from backends._polling import _now as _now
 from openai_proto._polling import (
     FILE_WAIT_INTERVAL,
@@ -72,6 +72,29 @@ __all__ = [
 def _sleep(resource: SyncAPIResource, seconds: float) -> None:
     """Sleep with the client's driver (asyncio, trio or blocking), never the loop directly."""
     resource._client._http.backend.sleep(seconds)
+
+
+def _poll_until(
+    resource: SyncAPIResource,
+    retrieve: Callable[[], Any],
+    finished: Callable[[Any], bool],
+    poll_interval_ms: Union[int, Omit],
+    *,
+    deadline: Optional[float] = None,
+    what: str = "",
+) -> Any:
+    """Look at an object (``retrieve`` gives the raw response) until ``finished`` says so,
+    waiting between looks as the core decides (``poll_interval_ms``, else the server's
+    ``openai-poll-after-ms``); with ``deadline``, the builtin ``TimeoutError`` when it
+    passes."""
+    while True:
+        check_deadline(deadline, _now(), what)
+        raw = retrieve()
+        obj = raw.parse()
+        if finished(obj):
+            return obj
+        delay = next_delay_ms(poll_interval_ms, raw.headers)
+        _sleep(resource, poll_sleep(delay, deadline=deadline, now=_now(), what=what))
 
 
 class Files(_GeneratedFiles):
@@ -155,16 +178,15 @@ class VectorStoreFiles(_GeneratedVectorStoreFiles):
         ``TimeoutError``; ``0`` sends no request. Omitted, the wait has no limit. The
         processing on the server goes on either way.
         """
-        what = f"vector store file {file_id!r}"
-        deadline = deadline_from(max_wait_seconds, _now())
-        while True:
-            check_deadline(deadline, _now(), what)
-            raw = self.with_raw_response.retrieve(file_id, vector_store_id=vector_store_id)
-            file = cast("VectorStoreFile", raw.parse())
-            if is_finished("vector_stores.files", file.status):
-                return file
-            delay = next_delay_ms(poll_interval_ms, raw.headers)
-            _sleep(self, poll_sleep(delay, deadline=deadline, now=_now(), what=what))
+        file: VectorStoreFile = _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(file_id, vector_store_id=vector_store_id),
+            lambda file: is_finished("vector_stores.files", file.status),
+            poll_interval_ms,
+            deadline=deadline_from(max_wait_seconds, _now()),
+            what=f"vector store file {file_id!r}",
+        )
+        return file
 
     def upload(
         self,
@@ -251,13 +273,13 @@ class FileBatches(_GeneratedFileBatches):
         Returns even if files failed: check ``file_counts.failed``. No time limit, as the
         official SDK's.
         """
-        while True:
-            raw = self.with_raw_response.retrieve(batch_id, vector_store_id=vector_store_id)
-            batch = cast("VectorStoreFileBatch", raw.parse())
-            if batch_finished(batch.file_counts.in_progress):
-                return batch
-            delay = next_delay_ms(poll_interval_ms, raw.headers)
-            _sleep(self, delay / 1000)
+        batch: VectorStoreFileBatch = _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(batch_id, vector_store_id=vector_store_id),
+            lambda batch: batch_finished(batch.file_counts.in_progress),
+            poll_interval_ms,
+        )
+        return batch
 
     def upload_and_poll(
         self,
@@ -324,12 +346,13 @@ class Videos(_GeneratedVideos):
 
         Returns a ``failed`` video too: check ``status`` and ``error``. No time limit.
         """
-        while True:
-            raw = self.with_raw_response.retrieve(video_id)
-            video = cast("Video", raw.parse())
-            if is_finished("videos", video.status):
-                return video
-            _sleep(self, next_delay_ms(poll_interval_ms, raw.headers) / 1000)
+        video: Video = _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(video_id),
+            lambda video: is_finished("videos", video.status),
+            poll_interval_ms,
+        )
+        return video
 
 
 class Runs(_GeneratedRuns):
@@ -411,19 +434,20 @@ class Runs(_GeneratedRuns):
         """Poll the run until it is ``requires_action``, ``cancelled``, ``completed``,
         ``failed``, ``expired`` or ``incomplete`` (the lifecycle's resting states). No time
         limit. The ``extra_*`` and ``timeout`` options go with every look."""
-        while True:
-            raw = self.with_raw_response.retrieve(
+        run: Run = _poll_until(
+            self,
+            lambda: self.with_raw_response.retrieve(
                 run_id,
                 thread_id=thread_id,
                 extra_headers=extra_headers,
                 extra_query=extra_query,
                 extra_body=extra_body,
                 timeout=timeout,
-            )
-            run = cast("Run", raw.parse())
-            if is_finished("beta.threads.runs", run.status):
-                return run
-            _sleep(self, next_delay_ms(poll_interval_ms, raw.headers) / 1000)
+            ),
+            lambda run: is_finished("beta.threads.runs", run.status),
+            poll_interval_ms,
+        )
+        return run
 
     def submit_tool_outputs_and_poll(
         self,
