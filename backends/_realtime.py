@@ -809,6 +809,11 @@ class _ConnectionBase(Generic[_E]):
         self._reconnecting = False
         self._closing = False  # close() was called: never reconnect again
         self._gave_up = False
+        self._attach()
+
+    def _attach(self) -> None:
+        """Where subclasses add their parts (helper resources, handlers), so they need
+        no constructor of their own."""
 
     def _union(self) -> Any:
         raise NotImplementedError
@@ -1173,22 +1178,8 @@ class _HandlingConnection(_ConnectionBase[_E], _HandlerMethods):
     """A connection with event handlers (``on`` / ``off`` / ``once`` with
     ``dispatch_events()``): the GA Realtime one and the Responses one."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(
-            socket,
-            queue=queue,
-            reconnect=reconnect,
-            extra_query=extra_query,
-            extra_headers=extra_headers,
-        )
+    def _attach(self) -> None:
+        super()._attach()
         self._handlers = EventHandlers()
 
     async def dispatch_events(self) -> None:
@@ -1217,22 +1208,8 @@ class AsyncRealtimeConnection(_GAConnection):
     helper per client event (``session.update``, ``response.create`` ...), and event
     handlers (``on`` / ``off`` / ``once`` with ``dispatch_events()``)."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(
-            socket,
-            queue=queue,
-            reconnect=reconnect,
-            extra_query=extra_query,
-            extra_headers=extra_headers,
-        )
+    def _attach(self) -> None:
+        super()._attach()
         self.session = AsyncRealtimeSessionResource(self)
         self.response = AsyncRealtimeResponseResource(self)
         self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)
@@ -1249,16 +1226,7 @@ class AsyncBetaRealtimeConnection(_BetaConnection):
     """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``). As in the SDK, the
     beta API has no reconnection and no event handlers."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(socket, queue=queue)
+    def _attach(self) -> None:
         self.session = AsyncRealtimeSessionResource(self)
         self.response = AsyncRealtimeResponseResource(self)
         self.input_audio_buffer = AsyncRealtimeInputAudioBufferResource(self)

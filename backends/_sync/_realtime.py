@@ -558,6 +558,11 @@ class _ConnectionBase(Generic[_E]):
         self._reconnecting = False
         self._closing = False  # close() was called: never reconnect again
         self._gave_up = False
+        self._attach()
+
+    def _attach(self) -> None:
+        """Where subclasses add their parts (helper resources, handlers), so they need
+        no constructor of their own."""
 
     def _union(self) -> Any:
         raise NotImplementedError
@@ -855,22 +860,8 @@ class _HandlingConnection(_ConnectionBase[_E], _HandlerMethods):
     """A connection with event handlers (``on`` / ``off`` / ``once`` with
     ``dispatch_events()``): the GA Realtime one and the Responses one."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(
-            socket,
-            queue=queue,
-            reconnect=reconnect,
-            extra_query=extra_query,
-            extra_headers=extra_headers,
-        )
+    def _attach(self) -> None:
+        super()._attach()
         self._handlers = EventHandlers()
 
     def dispatch_events(self) -> None:
@@ -898,22 +889,8 @@ class RealtimeConnection(_GAConnection):
     helper per client event (``session.update``, ``response.create`` ...), and event
     handlers (``on`` / ``off`` / ``once`` with ``dispatch_events()``)."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(
-            socket,
-            queue=queue,
-            reconnect=reconnect,
-            extra_query=extra_query,
-            extra_headers=extra_headers,
-        )
+    def _attach(self) -> None:
+        super()._attach()
         self.session = RealtimeSessionResource(self)
         self.response = RealtimeResponseResource(self)
         self.input_audio_buffer = RealtimeInputAudioBufferResource(self)
@@ -930,16 +907,7 @@ class BetaRealtimeConnection(_BetaConnection):
     """A live beta Realtime connection (``OpenAI-Beta: realtime=v1``). As in the SDK, the
     beta API has no reconnection and no event handlers."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(socket, queue=queue)
+    def _attach(self) -> None:
         self.session = RealtimeSessionResource(self)
         self.response = RealtimeResponseResource(self)
         self.input_audio_buffer = RealtimeInputAudioBufferResource(self)

@@ -19,18 +19,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from backends._responses_ws import _RESPONSES_PATH as _RESPONSES_PATH
-from openai_proto._reconnect import DEFAULT_MAX_QUEUE_SIZE, SendQueue
+from openai_proto._reconnect import DEFAULT_MAX_QUEUE_SIZE
 from openai_proto._types import Omit, Query
 
 from ._realtime import (
     OnReconnecting,
     RealtimeConnectionManager,
     _HandlingConnection,
-    _HeaderMap,
     _Part,
-    _Query,
-    _Reconnect,
-    _WebSocket,
 )
 
 if TYPE_CHECKING:
@@ -80,22 +76,8 @@ class ResponsesConnection(_Base):
     ``dispatch_events()``). ``recv()`` gives a typed ``ResponsesServerEvent``, or a
     generic :class:`~openai_proto.realtime.RealtimeEvent` for a type the spec lacks."""
 
-    def __init__(
-        self,
-        socket: _WebSocket,
-        *,
-        queue: Optional[SendQueue] = None,
-        reconnect: Optional[_Reconnect] = None,
-        extra_query: Optional[_Query] = None,
-        extra_headers: Optional[_HeaderMap] = None,
-    ) -> None:
-        super().__init__(
-            socket,
-            queue=queue,
-            reconnect=reconnect,
-            extra_query=extra_query,
-            extra_headers=extra_headers,
-        )
+    def _attach(self) -> None:
+        super()._attach()
         self.response = ResponsesResponseResource(self)
 
     def _union(self) -> Any:
