@@ -12,7 +12,18 @@ import importlib
 import os
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Mapping, Optional, Type, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+)
 
 from openai_proto._config import ClientConfig
 from openai_proto._operation import Operation, resolve_type
@@ -229,6 +240,37 @@ class AsyncOpenAI(AsyncResources):
         from ._engine import decode_json
 
         return decode_json(content, resolve_type(op.response_type), response)
+
+    async def _prepare_websocket(
+        self,
+        *,
+        path: str,
+        beta: bool,
+        model: Optional[str],
+        call_id: Optional[str],
+        extra_query: Optional[Mapping[str, object]],
+        extra_headers: Optional[Mapping[str, Union[str, Omit]]],
+    ) -> Tuple[str, Mapping[str, str], Optional[Mapping[str, Union[str, Omit]]]]:
+        """The WebSocket handshake's URL, credential headers (ranked as ``Authorization``)
+        and the call's headers, for ``realtime.connect``, ``beta.realtime.connect`` and
+        ``responses.connect`` (each reconnection too): the official SDK's rules. The key
+        provider, if any, is called for each handshake."""
+        from openai_proto.realtime import build_realtime_url
+
+        config = self._config
+        provider = self._api_key_provider
+        api_key = await provider() if provider is not None else config.api_key
+        url = build_realtime_url(
+            base_url=config.base_url,
+            websocket_base_url=config.websocket_base_url,
+            model=model,
+            call_id=call_id,
+            extra_query=extra_query,
+            beta=beta,
+            default_query=config.default_query,
+            path=path,
+        )
+        return url, {"Authorization": f"Bearer {api_key}"} if api_key else {}, extra_headers
 
     def _paginate(
         self,

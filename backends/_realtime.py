@@ -89,7 +89,6 @@ from openai_proto.realtime import (
     RealtimeEvent,
     RealtimeState,
     Rejected,
-    build_realtime_url,
     decode_server_event,
     encode_client_event,
 )
@@ -139,13 +138,6 @@ _READ_SIZE = 64 * 1024
 _OK_CODES = frozenset({1000, 1001, 1005})
 #: The endpoint below the base URL (``build_realtime_url`` appends it to the base path).
 _REALTIME_PATH = "/realtime"
-#: A client's own handshake rules (``AsyncAzureOpenAI._prepare_websocket``): given the
-#: endpoint path, ``beta``, ``model``, ``call_id``, ``extra_query`` and ``extra_headers``,
-#: the URL, the credential headers (ranked as ``Authorization``) and the call's headers.
-PrepareWebSocket = Callable[
-    ...,
-    Awaitable[Tuple[str, Mapping[str, str], Optional[Mapping[str, Union[str, Omit]]]]],
-]
 
 
 # Options ---------------------------------------------------------------------------------
@@ -677,31 +669,15 @@ async def _connect(
     Responses API over a WebSocket (the same URL, header and query rules in the SDK)."""
     config = client._config
     settings = _settings(options, config.timeout.write)
-    # A client with its own URL and credential rules (Azure) supplies them.
-    prepare: Optional[PrepareWebSocket] = getattr(client, "_prepare_websocket", None)
-    if prepare is not None:
-        url, auth, extra_headers = await prepare(
-            path=path,
-            beta=beta,
-            model=model,
-            call_id=call_id,
-            extra_query=extra_query,
-            extra_headers=extra_headers,
-        )
-    else:
-        provider = client._engine.key_provider
-        api_key = await provider() if provider is not None else config.api_key
-        auth = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        url = build_realtime_url(
-            base_url=config.base_url,
-            websocket_base_url=config.websocket_base_url,
-            model=model,
-            call_id=call_id,
-            extra_query=extra_query,
-            beta=beta,
-            default_query=config.default_query,
-            path=path,
-        )
+    # The client's URL and credential rules (the Azure clients have their own).
+    url, auth, extra_headers = await client._prepare_websocket(
+        path=path,
+        beta=beta,
+        model=model,
+        call_id=call_id,
+        extra_query=extra_query,
+        extra_headers=extra_headers,
+    )
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.hostname:
         raise ValueError(f"the Realtime URL must be ws:// or wss://, got {url!r}")

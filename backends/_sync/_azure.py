@@ -6,7 +6,7 @@ decisions (configuration, ``api-version``, deployment routing, auth headers) are
 (:mod:`openai_proto._azure`); this class calls the credential providers per attempt and
 hands the engine one hook (``Engine(prepare=...)``), and the WebSocket handshakes of
 ``realtime.connect`` / ``beta.realtime.connect`` / ``responses.connect`` another
-(``_prepare_websocket``, which ``backends/_realtime.py`` looks up on the client).
+(``_prepare_websocket``, overriding the client's OpenAI rules).
 """
 
 from __future__ import annotations
